@@ -5,6 +5,7 @@ import { registerGenerateCommands } from "../generate/command.js";
 import { registerVerifyCommands } from "../verify/command.js";
 import { registerEvaluateCommands } from "../evaluate/command.js";
 import { registerLearnCommands } from "../learn/command.js";
+import { registerExperimentCommands } from "../learn/experiment-command.js";
 
 /** Builds the `d3s` command line: one registration call per pipeline stage. */
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerVerifyCommands(program);
   registerEvaluateCommands(program);
   registerLearnCommands(program);
+  registerExperimentCommands(program);
   return program;
 }
 
