@@ -1,5 +1,7 @@
 import sharp, { type Sharp } from "sharp";
 import { readFile } from "node:fs/promises";
+import { orientPixels } from "./orientation.js";
+import { cropResizeBicubic } from "./resize.js";
 
 /** An 8-bit RGB image in row-major HWC order. */
 export interface RgbImage {
@@ -51,4 +53,70 @@ export function toRgbPipeline(bytes: Buffer): Sharp {
     .flatten({ background: { r: 255, g: 255, b: 255 } })
     .removeAlpha()
     .toFormat("raw", { depth: "uchar" } as never);
+}
+
+/** A decoded photo with the EXIF orientation that was applied to it (1 when none). */
+export interface DecodedPhoto {
+  image: RgbImage;
+  orientation: number;
+}
+
+/** Decodes like decodeImage and also returns the photo's EXIF orientation, for its mask. */
+export async function decodePhoto(source: string | Buffer, name?: string): Promise<DecodedPhoto> {
+  const label = name ?? (typeof source === "string" ? source : "<buffer>");
+  const bytes = await readBytes(source, label);
+  const image = await decodeImage(bytes, label);
+  let orientation = 1;
+  try {
+    orientation = (await sharp(bytes).metadata()).orientation ?? 1;
+  } catch (error) {
+    throw new ImageDecodeError(label, (error as Error).message);
+  }
+  return { image, orientation };
+}
+
+/**
+ * Decodes a foreground mask to one channel (0..255) of width x height, the size of the
+ * decoded photo. A mask file is taken to be in the photo's stored pixel grid, because tools
+ * that ignore EXIF write it so, and the photo's `orientation` is applied to it. A mask whose
+ * size already equals the displayed size, while the stored size differs, is used as it is.
+ * The mask's own EXIF orientation, if any, is applied first. Colour masks are converted to
+ * grey, alpha is ignored and other sizes are resized bicubically.
+ */
+export async function decodeMask(
+  source: string | Buffer,
+  photo: { width: number; height: number; orientation: number },
+  name?: string,
+): Promise<Uint8Array> {
+  const label = name ?? (typeof source === "string" ? source : "<buffer>");
+  const bytes = await readBytes(source, label);
+  let mask;
+  try {
+    const { data, info } = await sharp(bytes, { failOn: "truncated" })
+      .rotate()
+      .removeAlpha()
+      .toColourspace("b-w")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    mask = { data: new Uint8Array(data), width: info.width, height: info.height, channels: 1 };
+  } catch (error) {
+    throw new ImageDecodeError(label, (error as Error).message);
+  }
+  const swaps = photo.orientation >= 5 && photo.orientation <= 8;
+  const alreadyDisplayed =
+    swaps && photo.width !== photo.height && mask.width === photo.width && mask.height === photo.height;
+  if (!alreadyDisplayed) mask = orientPixels(mask, photo.orientation);
+  if (mask.width !== photo.width || mask.height !== photo.height) {
+    mask = await cropResizeBicubic(mask, photo.width, photo.height);
+  }
+  return mask.data;
+}
+
+async function readBytes(source: string | Buffer, label: string): Promise<Buffer> {
+  if (typeof source !== "string") return source;
+  try {
+    return await readFile(source);
+  } catch (error) {
+    throw new ImageDecodeError(label, (error as Error).message);
+  }
 }

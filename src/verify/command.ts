@@ -1,6 +1,86 @@
 import type { Command } from "commander";
+import { z } from "zod";
+import { registerConsolidateCommand } from "./consolidate-command.js";
+import { registerMturkCommands } from "./mturk/command.js";
+import { DEFAULTS, ServeOptions, StoreOptions, parseOptions, storePath } from "./options.js";
+import { registerScreenCommand } from "./screen/command.js";
+import { startVerifyServer } from "./serve.js";
+import { openStore } from "./store.js";
+import { issueToken, revokeToken } from "./tokens.js";
 
-/** Registers the verify commands on the d3s program. */
+/** Registers `d3s verify serve|tokens|consolidate|screen|export-mturk|import-mturk`. */
 export function registerVerifyCommands(program: Command): void {
-  void program;
+  const verify = program
+    .command("verify")
+    .description("verify generated images with people: web app, MTurk round trip, screening, consolidation");
+  registerServeCommand(verify);
+  registerTokensCommand(verify);
+  registerScreenCommand(verify);
+  registerMturkCommands(verify);
+  registerConsolidateCommand(verify);
+}
+
+/** Adds `--data` and `--db`, which every verify command takes. */
+export function storeFlags(command: Command): Command {
+  return command
+    .requiredOption("--data <dir>", "split folder with metadata.json and the images")
+    .option("--db <file>", "SQLite vote store (default <data>/verify.sqlite)");
+}
+
+function registerServeCommand(verify: Command): void {
+  storeFlags(verify.command("serve"))
+    .description("serve the verification page to annotators with token links")
+    .option("--foregrounds <dir>", "class example photos, one sub-folder per class (wnid, index or name)")
+    .option("--gold <file>", "CSV id,present,unsafe of gold images with known answers")
+    .option("--votes <n>", `votes per image from different annotators (default ${DEFAULTS.votes})`)
+    .option("--gold-per-batch <n>", `gold images mixed into each batch (default ${DEFAULTS.goldPerBatch})`)
+    .option("--reserve-minutes <n>", `minutes an open batch keeps its images (default ${DEFAULTS.reserveMinutes})`)
+    .option("--order <order>", `queue order: dataset or likely-failure (default ${DEFAULTS.order})`)
+    .option("--skip-clear", "leave images the screens flag at their thresholds out of the queue")
+    .option("--nsfw-threshold <p>", `NSFW probability that counts as flagged (default ${DEFAULTS.nsfwThreshold})`)
+    .option("--clip-threshold <s>", `CLIP similarity below which the object counts as missing (default ${DEFAULTS.clipThreshold})`)
+    .option("--host <host>", `interface to bind (default ${DEFAULTS.host}, loopback only)`)
+    .option("--port <port>", `TCP port, 0 for any free port (default ${DEFAULTS.port})`)
+    .option("--max-body-bytes <n>", `largest request body accepted (default ${DEFAULTS.maxBodyBytes})`)
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseOptions(ServeOptions, raw);
+      const running = await startVerifyServer(options);
+      process.stdout.write(`Serving ${options.data} at ${running.url}\n`);
+      process.stdout.write("Create annotator links with: d3s verify tokens --data DIR --add NAME\n");
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.close().then(resolve);
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+    });
+}
+
+const TokensOptions = StoreOptions.extend({
+  add: z.array(z.string()).default([]),
+  revoke: z.array(z.string()).default([]),
+  url: z.string().url().default(`http://${DEFAULTS.host}:${DEFAULTS.port}/`),
+});
+
+function registerTokensCommand(verify: Command): void {
+  storeFlags(verify.command("tokens"))
+    .description("create or revoke annotator links; a token is shown once and stored hashed")
+    .option("--add <names...>", "annotator names to create (or renew) links for")
+    .option("--revoke <names...>", "annotator names whose links stop working")
+    .option("--url <url>", `base URL of the server (default http://${DEFAULTS.host}:${DEFAULTS.port}/)`)
+    .action((raw: Record<string, unknown>) => {
+      const options = parseOptions(TokensOptions, raw);
+      const db = openStore(storePath(options));
+      try {
+        for (const name of options.add) {
+          const token = issueToken(db, name);
+          process.stdout.write(`${name}\t${new URL(`#token=${token}`, options.url).href}\n`);
+        }
+        for (const name of options.revoke) {
+          const found = revokeToken(db, name);
+          process.stdout.write(`${name}\t${found ? "revoked" : "not found"}\n`);
+        }
+      } finally {
+        db.close();
+      }
+    });
 }

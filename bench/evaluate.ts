@@ -1,0 +1,127 @@
+// Benchmark of `d3s evaluate` throughput: end-to-end images/s over real JPEGs with a
+// ResNet-50-architecture ONNX model (random weights), against (a) ONNX Runtime alone on
+// pre-decoded tensors, the ceiling, and (b) PyTorch with torchvision's ImageFolder loader.
+// Run with `npm run bench:evaluate`. The last line is `ratio_vs_ceiling=X ratio_vs_pytorch=Y`.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { classifyDataset } from "../src/evaluate/classify.js";
+import { loadDataset } from "../src/evaluate/datasets.js";
+import { loadModel } from "../src/evaluate/models.js";
+import { decodeForModels } from "../src/evaluate/decode-worker.js";
+import { openSession, ort } from "../src/onnx/session.js";
+import { silentProgress } from "../src/core/progress.js";
+
+const WORK = join(import.meta.dirname, ".work");
+const MODEL = join(WORK, "resnet50.onnx");
+const IMAGES = join(WORK, "images");
+const PHOTOS = "/usr/share/darknet/data";
+const PEER = process.env.D3S_PEER_EVAL ?? "/work/shared/bench-peers/peer_eval_torch.py";
+const PYTHON = process.env.D3S_PYTHON ?? "/usr/bin/python3";
+const IMAGE_COUNT = Number(process.env.D3S_BENCH_IMAGES ?? 192);
+const BATCH = 16;
+// The peer uses 2 torch threads and 1 loader process; d3s gets the same: 2 ORT threads, 1 worker.
+const THREADS = 2;
+const WORKERS = 1;
+const PRESET = "torchvision-bicubic";
+const ROUNDS = 3;
+
+async function prepare(): Promise<void> {
+  await mkdir(WORK, { recursive: true });
+  if (!existsSync(MODEL)) {
+    const result = spawnSync(PYTHON, [join(import.meta.dirname, "evaluate", "export_resnet50.py"), MODEL], { stdio: "inherit" });
+    if (result.status !== 0) throw new Error("ResNet-50 export failed; install python3-torch and python3-torchvision");
+  }
+  if (existsSync(IMAGES) && readdirSync(join(IMAGES, "0")).length * 4 >= IMAGE_COUNT) return;
+  // Replicate the darknet sample photos at several widths into 4 numeric class folders.
+  const photos = readdirSync(PHOTOS).filter((name) => name.endsWith(".jpg")).sort();
+  const widths = [640, 500, 800, 375];
+  for (let i = 0; i < IMAGE_COUNT; i++) {
+    const folder = join(IMAGES, String(i % 4));
+    await mkdir(folder, { recursive: true });
+    await sharp(join(PHOTOS, photos[i % photos.length]))
+      .resize({ width: widths[Math.floor(i / photos.length) % widths.length] })
+      .jpeg({ quality: 90 })
+      .toFile(join(folder, `${String(i).padStart(5, "0")}.jpg`));
+  }
+}
+
+/** d3s: worker decode + preprocessing overlapped with batched ORT inference. */
+async function measureD3s(): Promise<number> {
+  const dataset = await loadDataset(IMAGES);
+  const model = await loadModel({ path: MODEL, preprocess: PRESET }, {
+    device: "cpu",
+    threads: THREADS,
+    defaultPreprocess: PRESET,
+    cacheDir: WORK,
+  });
+  try {
+    const started = performance.now();
+    await classifyDataset(dataset, [model], { workers: WORKERS, batchSize: BATCH, progress: silentProgress, stage: "bench" });
+    return dataset.items.length / ((performance.now() - started) / 1000);
+  } finally {
+    await model.close();
+  }
+}
+
+/** Ceiling: the same session and batches on tensors decoded beforehand. */
+async function measureCeiling(): Promise<number> {
+  const dataset = await loadDataset(IMAGES);
+  const model = await loadModel({ path: MODEL, preprocess: PRESET }, {
+    device: "cpu",
+    threads: THREADS,
+    defaultPreprocess: PRESET,
+    cacheDir: WORK,
+  });
+  const tensors: Float32Array[] = [];
+  for (const item of dataset.items) tensors.push((await decodeForModels({ id: 0, path: item.path }, [model.preprocess]))[0]);
+  const length = tensors[0].length;
+  const session = await openSession(MODEL, { threads: THREADS });
+  try {
+    const started = performance.now();
+    for (let start = 0; start < tensors.length; start += BATCH) {
+      const batch = tensors.slice(start, start + BATCH);
+      const data = new Float32Array(batch.length * length);
+      batch.forEach((tensor, i) => data.set(tensor, i * length));
+      await session.run({ input: new ort.Tensor("float32", data, [batch.length, 3, 224, 224]) });
+    }
+    return tensors.length / ((performance.now() - started) / 1000);
+  } finally {
+    await session.release();
+    await model.close();
+  }
+}
+
+function measurePytorch(): number {
+  const result = spawnSync(PYTHON, [PEER, IMAGES], { encoding: "utf8" });
+  const match = /torch_e2e_img_per_s=([\d.]+)/.exec(result.stdout);
+  if (!match) throw new Error(`peer failed: ${result.stderr.slice(-2000)}`);
+  return Number(match[1]);
+}
+
+async function main(): Promise<void> {
+  // 1. Inputs: the exported model and the JPEG folder.
+  await prepare();
+  console.log(`images=${IMAGE_COUNT} batch=${BATCH} ort_threads=${THREADS} workers=${WORKERS} cores=${availableParallelism()}`);
+
+  // 2. Alternate ceiling and d3s runs (the machine is shared) and keep each one's best.
+  const ceilings: number[] = [];
+  const d3s: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    ceilings.push(await measureCeiling());
+    d3s.push(await measureD3s());
+    console.log(`round ${round}: ceiling_img_per_s=${ceilings[round].toFixed(2)} d3s_img_per_s=${d3s[round].toFixed(2)}`);
+  }
+
+  // 3. The PyTorch peer, side by side on the same folder.
+  const pytorch = measurePytorch();
+  const ceiling = Math.max(...ceilings);
+  const ours = Math.max(...d3s);
+  console.log(`ceiling_img_per_s=${ceiling.toFixed(2)} d3s_img_per_s=${ours.toFixed(2)} pytorch_img_per_s=${pytorch.toFixed(2)}`);
+  console.log(`ratio_vs_ceiling=${(ours / ceiling).toFixed(3)} ratio_vs_pytorch=${(ours / pytorch).toFixed(3)}`);
+}
+
+await main();

@@ -1,0 +1,109 @@
+import { readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { writeJsonAtomic } from "../core/atomic.js";
+import { tf } from "./backend.js";
+import type { HistoryEntry } from "./model.js";
+import type { Parameters } from "./parameters.js";
+import { readTensors, writeTensors, type StoredTensor, type TensorIndexEntry } from "./tensor-file.js";
+
+/** Everything that training state is made of, by role. */
+export interface TrainingState {
+  step: number;
+  history: HistoryEntry[];
+  mineAverages: Array<number | null>;
+  parameters: Record<string, Parameters>;
+  optimizers: Record<string, tf.Optimizer>;
+}
+
+interface CheckpointIndex {
+  format: "d3s-checkpoint";
+  /** Hash of the options and data the run started with; a resume must match it. */
+  runKey: string;
+  step: number;
+  history: HistoryEntry[];
+  mineAverages: Array<number | null>;
+  tensors: TensorIndexEntry[];
+}
+
+const INDEX_FILE = "checkpoint.json";
+const TENSOR_FILE = "checkpoint.bin";
+
+/**
+ * Writes a checkpoint: every parameter and optimizer slot, the step, the history and MINE's
+ * moving averages. The tensor file is written first and the index last, each atomically, so
+ * an interrupted write leaves the previous checkpoint readable.
+ */
+export async function saveCheckpoint(dir: string, runKey: string, state: TrainingState): Promise<void> {
+  const stored: StoredTensor[] = [];
+  for (const [role, parameters] of Object.entries(state.parameters)) {
+    for (const entry of parameters.snapshot()) stored.push({ ...entry, name: `${role}/${entry.name}` });
+  }
+  for (const [role, optimizer] of Object.entries(state.optimizers)) {
+    const weights = await optimizer.getWeights();
+    weights.forEach((weight, i) => {
+      stored.push({
+        name: `${role}#${i}`,
+        shape: weight.tensor.shape,
+        values: Float32Array.from(weight.tensor.dataSync() as Float32Array),
+      });
+    });
+  }
+  const tensorFile = `${TENSOR_FILE}.${state.step}`;
+  const tensors = await writeTensors(dir, tensorFile, stored);
+  const index: CheckpointIndex & { tensorFile: string } = {
+    format: "d3s-checkpoint",
+    runKey,
+    step: state.step,
+    history: state.history,
+    mineAverages: state.mineAverages,
+    tensors,
+    tensorFile,
+  };
+  await writeJsonAtomic(join(dir, INDEX_FILE), index);
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(`${TENSOR_FILE}.`) && name !== tensorFile && !name.endsWith(".tmp")) {
+      await rm(join(dir, name), { force: true });
+    }
+  }
+}
+
+/**
+ * Restores a checkpoint into `state` and returns its step, or returns 0 when `dir` has none.
+ * A checkpoint of another run (other options or data) is an error rather than a silent restart.
+ */
+export async function loadCheckpoint(dir: string, runKey: string, state: TrainingState): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, INDEX_FILE), "utf8");
+  } catch {
+    return 0;
+  }
+  const index = JSON.parse(text) as CheckpointIndex & { tensorFile: string };
+  if (index.format !== "d3s-checkpoint" || index.runKey !== runKey) {
+    throw new Error(
+      `The checkpoint in ${dir} belongs to a run with other options or data. ` +
+        `Use another --checkpoint-dir, or delete ${join(dir, INDEX_FILE)} to start over.`,
+    );
+  }
+  const stored = new Map((await readTensors(dir, index.tensorFile, index.tensors)).map((t) => [t.name, t]));
+  for (const [role, parameters] of Object.entries(state.parameters)) {
+    parameters.restore(
+      parameters.snapshot().map((entry) => {
+        const saved = stored.get(`${role}/${entry.name}`);
+        if (saved === undefined) throw new Error(`Checkpoint in ${dir} lacks ${role}/${entry.name}.`);
+        return { ...saved, name: entry.name };
+      }),
+    );
+  }
+  for (const [role, optimizer] of Object.entries(state.optimizers)) {
+    const weights: Array<{ name: string; tensor: tf.Tensor }> = [];
+    for (let i = 0; stored.has(`${role}#${i}`); i++) {
+      const saved = stored.get(`${role}#${i}`) as StoredTensor;
+      weights.push({ name: `${role}#${i}`, tensor: tf.tensor(saved.values, saved.shape) });
+    }
+    if (weights.length > 0) await optimizer.setWeights(weights);
+  }
+  state.history.splice(0, state.history.length, ...index.history);
+  state.mineAverages.splice(0, state.mineAverages.length, ...index.mineAverages);
+  return index.step;
+}

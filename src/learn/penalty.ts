@@ -1,0 +1,119 @@
+import { tf } from "./backend.js";
+import { MlpCritic, halvingWidths } from "./critic.js";
+import { mineTerms } from "./mine.js";
+import { wassersteinCriticTerms, wassersteinDistance } from "./wasserstein.js";
+import type { Random } from "../core/rng.js";
+
+/** Settings shared by the two penalty terms. */
+export interface PenaltySettings {
+  kind: "wasserstein" | "mine";
+  labelEmbeddingRatio: number;
+  leakySlope: number;
+  gradientPenaltyWeight: number;
+  mineAverageRate: number;
+  criticLearningRate: number;
+  adamBetas: [number, number];
+}
+
+/** Random draws of one critic evaluation: a label permutation and one ε per example. */
+export interface PairDraws {
+  permutation: Int32Array;
+  epsilon: Float32Array;
+}
+
+/** Draws a permutation of `n` and `n` uniform values from `random`. */
+export function drawPairs(n: number, random: Random): PairDraws {
+  const order = random.shuffle(Array.from({ length: n }, (_, i) => i));
+  const epsilon = new Float32Array(n);
+  for (let i = 0; i < n; i++) epsilon[i] = random.uniform();
+  return { permutation: Int32Array.from(order), epsilon };
+}
+
+/**
+ * One mutual-information term I(features; labels): a critic on (feature, label embedding)
+ * pairs, its Adam optimizer, and the fixed random label embedding (a standard normal matrix of
+ * `labelEmbeddingRatio * featureDim` columns, one row per class).
+ */
+export class PenaltyTerm {
+  readonly critic: MlpCritic;
+  readonly optimizer: tf.AdamOptimizer;
+  readonly embeddingDim: number;
+  private readonly embedding: Float32Array;
+  /** MINE's moving average of mean exp T; undefined before the first critic step. */
+  mineAverage: number | undefined;
+
+  constructor(
+    readonly name: string,
+    featureDim: number,
+    numClasses: number,
+    readonly settings: PenaltySettings,
+    random: Random,
+  ) {
+    this.embeddingDim = Math.max(1, Math.round(settings.labelEmbeddingRatio * featureDim));
+    this.embedding = random.normals(numClasses * this.embeddingDim);
+    const inputDim = featureDim + this.embeddingDim;
+    this.critic = new MlpCritic(inputDim, halvingWidths(inputDim), settings.leakySlope, random, name);
+    const [beta1, beta2] = settings.adamBetas;
+    this.optimizer = tf.train.adam(settings.criticLearningRate, beta1, beta2);
+  }
+
+  /** Builds the joint pairs [x, e(y)] and shuffled pairs [x, e(y_permuted)]. */
+  pairs(
+    features: tf.Tensor2D,
+    labels: Int32Array,
+    permutation: Int32Array,
+  ): { joint: tf.Tensor2D; shuffled: tf.Tensor2D } {
+    const shuffledLabels = Int32Array.from(permutation, (index) => labels[index]);
+    return {
+      joint: tf.concat([features, this.embed(labels)], 1),
+      shuffled: tf.concat([features, this.embed(shuffledLabels)], 1),
+    };
+  }
+
+  /** Runs one critic update on detached features and returns the critic's MI estimate. */
+  criticStep(features: tf.Tensor2D, labels: Int32Array, draws: PairDraws): number {
+    let estimate = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const { joint, shuffled } = this.pairs(features, labels, draws.permutation);
+      if (this.settings.kind === "mine") {
+        const terms = mineTerms(this.critic, joint, shuffled, this.mineAverage, this.settings.mineAverageRate);
+        this.mineAverage = terms.average;
+        estimate = terms.bound.dataSync()[0];
+        return terms.loss;
+      }
+      const epsilon = tf.tensor2d(draws.epsilon, [draws.epsilon.length, 1]);
+      const terms = wassersteinCriticTerms(
+        this.critic,
+        joint,
+        shuffled,
+        epsilon,
+        this.settings.gradientPenaltyWeight,
+      );
+      estimate = terms.distance.dataSync()[0];
+      return terms.loss;
+    }, this.critic.parameters.list());
+    this.optimizer.applyGradients(grads as unknown as Record<string, tf.Variable>);
+    tf.dispose([value, ...Object.values(grads)]);
+    return estimate;
+  }
+
+  /**
+   * Returns the MI estimate the model minimises, differentiable in `features`: the Wasserstein
+   * distance estimate, or MINE's bias-corrected surrogate (the moving average is not updated).
+   */
+  modelTerm(features: tf.Tensor2D, labels: Int32Array, permutation: Int32Array): tf.Scalar {
+    const { joint, shuffled } = this.pairs(features, labels, permutation);
+    if (this.settings.kind === "wasserstein") {
+      return wassersteinDistance(this.critic, joint, shuffled);
+    }
+    const terms = mineTerms(this.critic, joint, shuffled, this.mineAverage, 0);
+    return tf.neg(terms.loss) as tf.Scalar;
+  }
+
+  private embed(labels: Int32Array): tf.Tensor2D {
+    const dim = this.embeddingDim;
+    const rows = new Float32Array(labels.length * dim);
+    labels.forEach((label, i) => rows.set(this.embedding.subarray(label * dim, (label + 1) * dim), i * dim));
+    return tf.tensor2d(rows, [labels.length, dim]);
+  }
+}

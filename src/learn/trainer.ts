@@ -1,0 +1,170 @@
+import { Random } from "../core/rng.js";
+import { tf } from "./backend.js";
+import { sampleBatch, type Batch } from "./batch.js";
+import type { LearnData } from "./data.js";
+import type { HistoryEntry } from "./model.js";
+import { InvariantNetwork } from "./network.js";
+import type { LearnOptions } from "./options.js";
+import { PenaltyTerm, drawPairs } from "./penalty.js";
+import type { TrainingState } from "./checkpoint.js";
+
+/** Scalars of one model step. */
+interface StepScalars {
+  fgLoss: number;
+  bgLoss: number;
+  fgAccuracy: number;
+  bgAccuracy: number;
+}
+
+/**
+ * The state and update rules of one training run. Every random draw of step `s` comes from a
+ * generator seeded with (seed, s, purpose), so a run is reproducible and resumes exactly where
+ * a checkpoint left it.
+ */
+export class Trainer {
+  readonly network: InvariantNetwork;
+  readonly optimizer: tf.AdamOptimizer;
+  /** I(fg features; bg labels), absent when the penalty is `none`. */
+  readonly fgTerm: PenaltyTerm | undefined;
+  /** I(bg features; fg labels), absent when the penalty is `none`. */
+  readonly bgTerm: PenaltyTerm | undefined;
+  readonly history: HistoryEntry[] = [];
+  private criticFg: number | null = null;
+  private criticBg: number | null = null;
+
+  constructor(
+    readonly data: LearnData,
+    readonly n: number,
+    readonly options: LearnOptions,
+  ) {
+    const random = new Random(`${options.seed}:init`);
+    this.network = new InvariantNetwork(
+      {
+        backbone: options.backbone,
+        inputShape: data.inputShape,
+        cnnChannels: options.cnnChannels,
+        featureDim: options.featureDim,
+        fgDim: options.fgDim,
+        bgDim: options.bgDim,
+        numFg: data.numFg,
+        numBg: data.numBg,
+      },
+      random,
+    );
+    const [beta1, beta2] = options.adamBetas;
+    this.optimizer = tf.train.adam(options.learningRate, beta1, beta2);
+    if (options.penalty !== "none") {
+      const settings = { ...options, kind: options.penalty };
+      this.fgTerm = new PenaltyTerm("criticFg", options.fgDim, data.numBg, settings, random);
+      this.bgTerm = new PenaltyTerm("criticBg", options.bgDim, data.numFg, settings, random);
+    }
+  }
+
+  /** Returns whether step `step` (0-based) trains critics and adds the penalty. */
+  penaltyActive(step: number): boolean {
+    return this.fgTerm !== undefined && step >= this.options.pretrainSteps;
+  }
+
+  /** Runs step `step`: the critic updates when the penalty is active, then one model update. */
+  step(step: number, startedAt: number): void {
+    if (this.penaltyActive(step)) {
+      for (let k = 0; k < this.options.criticSteps; k++) this.criticStep(step, k);
+    }
+    const scalars = this.modelStep(step);
+    if ((step + 1) % this.options.logEvery === 0 || step + 1 === this.options.steps) {
+      this.history.push({
+        step: step + 1,
+        ...scalars,
+        criticFg: this.penaltyActive(step) ? this.criticFg : null,
+        criticBg: this.penaltyActive(step) ? this.criticBg : null,
+        seconds: (Date.now() - startedAt) / 1000,
+      });
+    }
+  }
+
+  /** Returns the training state in the form checkpoints store. */
+  state(step: number): TrainingState {
+    const parameters: TrainingState["parameters"] = { network: this.network.parameters };
+    const optimizers: TrainingState["optimizers"] = { network: this.optimizer };
+    for (const term of [this.fgTerm, this.bgTerm]) {
+      if (term === undefined) continue;
+      parameters[term.name] = term.critic.parameters;
+      optimizers[term.name] = term.optimizer;
+    }
+    return {
+      step,
+      history: this.history,
+      mineAverages: [this.fgTerm?.mineAverage ?? null, this.bgTerm?.mineAverage ?? null],
+      parameters,
+      optimizers,
+    };
+  }
+
+  /** Applies MINE averages read back from a checkpoint. */
+  restoreAverages(averages: Array<number | null>): void {
+    if (this.fgTerm) this.fgTerm.mineAverage = averages[0] ?? undefined;
+    if (this.bgTerm) this.bgTerm.mineAverage = averages[1] ?? undefined;
+  }
+
+  private randomFor(step: number, purpose: string): Random {
+    return new Random(`${this.options.seed}:${step}:${purpose}`);
+  }
+
+  private criticStep(step: number, k: number): void {
+    const random = this.randomFor(step, `critic${k}`);
+    const batch = sampleBatch(this.data, this.n, this.options.batchSize, random);
+    const features = tf.tidy(() => this.network.split(this.network.features(batch.inputs)));
+    const fgTerm = this.fgTerm as PenaltyTerm;
+    const bgTerm = this.bgTerm as PenaltyTerm;
+    this.criticFg = fgTerm.criticStep(features.fg, batch.bgLabels, drawPairs(batch.bgLabels.length, random));
+    this.criticBg = bgTerm.criticStep(features.bg, batch.fgLabels, drawPairs(batch.fgLabels.length, random));
+    tf.dispose([batch.inputs, features.fg, features.bg]);
+  }
+
+  private modelStep(step: number): StepScalars {
+    const random = this.randomFor(step, "model");
+    const batch = sampleBatch(this.data, this.n, this.options.batchSize, random);
+    const active = this.penaltyActive(step);
+    const fgPermutation = drawPairs(batch.bgLabels.length, random).permutation;
+    const bgPermutation = drawPairs(batch.fgLabels.length, random).permutation;
+    let kept: tf.Tensor[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const features = this.network.split(this.network.features(batch.inputs));
+      const logits = this.network.logits(features.fg, features.bg);
+      const fgLoss = crossEntropy(logits.fg, batch.fgLabels, this.data.numFg);
+      const bgLoss = crossEntropy(logits.bg, batch.bgLabels, this.data.numBg);
+      kept = [fgLoss, bgLoss, logits.fg, logits.bg].map((t) => tf.keep(t));
+      let loss = tf.mul(this.options.alpha, tf.add(fgLoss, bgLoss)) as tf.Scalar;
+      if (active) {
+        const fgTerm = (this.fgTerm as PenaltyTerm).modelTerm(features.fg, batch.bgLabels, fgPermutation);
+        const bgTerm = (this.bgTerm as PenaltyTerm).modelTerm(features.bg, batch.fgLabels, bgPermutation);
+        loss = tf.add(loss, tf.mul(this.options.penaltyWeight, tf.add(fgTerm, bgTerm)));
+      }
+      return loss;
+    }, this.network.parameters.list());
+    this.optimizer.applyGradients(grads as unknown as Record<string, tf.Variable>);
+    const [fgLoss, bgLoss, fgLogits, bgLogits] = kept;
+    const scalars: StepScalars = {
+      fgLoss: fgLoss.dataSync()[0],
+      bgLoss: bgLoss.dataSync()[0],
+      fgAccuracy: accuracy(fgLogits, batch.fgLabels),
+      bgAccuracy: accuracy(bgLogits, batch.bgLabels),
+    };
+    tf.dispose([value, batch.inputs, ...kept, ...Object.values(grads)]);
+    return scalars;
+  }
+}
+
+function crossEntropy(logits: tf.Tensor2D, labels: Int32Array, classes: number): tf.Scalar {
+  const oneHot = tf.oneHot(tf.tensor1d(labels, "int32"), classes);
+  return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+}
+
+function accuracy(logits: tf.Tensor, labels: Int32Array): number {
+  const predicted = tf.tidy(() => tf.argMax(logits, 1).dataSync());
+  let correct = 0;
+  labels.forEach((label, i) => {
+    if (predicted[i] === label) correct += 1;
+  });
+  return correct / labels.length;
+}

@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** An HTTP error with its status; the server logs it with the request ids and answers JSON. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Headers on every response: no caching of votes or images, no framing, no referrer, strict CSP. */
+export const SECURITY_HEADERS: Record<string, string> = {
+  "Content-Security-Policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "X-Frame-Options": "DENY",
+  "Cache-Control": "no-store",
+};
+
+/** Sends a JSON body with the security headers. */
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    ...SECURITY_HEADERS,
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+  });
+  response.end(text);
+}
+
+/** Sends bytes of a given type with the security headers. */
+export function sendBytes(response: ServerResponse, type: string, bytes: Buffer | string): void {
+  response.writeHead(200, {
+    ...SECURITY_HEADERS,
+    "Content-Type": type,
+    "Content-Length": Buffer.byteLength(bytes),
+  });
+  response.end(bytes);
+}
+
+/**
+ * Reads a JSON request body of at most `maxBytes`. Rejects a larger declared or streamed body
+ * with 413 before buffering it, a non-JSON content type with 415 and invalid JSON with 400.
+ */
+export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const type = request.headers["content-type"] ?? "";
+  if (!/^application\/json(\s*;|$)/i.test(type)) {
+    throw new HttpError(415, "Send the body as application/json.");
+  }
+  const declared = Number(request.headers["content-length"] ?? "0");
+  if (declared > maxBytes) throw new HttpError(413, `Request body exceeds ${maxBytes} bytes.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new HttpError(413, `Request body exceeds ${maxBytes} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new HttpError(400, "Request body is not valid JSON.");
+  }
+}
+
+/** Returns the bearer token of a request, or undefined. */
+export function bearerToken(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer ([^\s]+)$/.exec(header);
+  return match?.[1];
+}

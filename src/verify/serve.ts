@@ -1,0 +1,75 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { logger } from "../core/log.js";
+import { imagenetClasses } from "../data/imagenet.js";
+import { loadClassDetails } from "./classes.js";
+import { loadVerifyDataset } from "./dataset.js";
+import { readGoldCsv } from "./gold.js";
+import { storePath, type ServeOptions } from "./options.js";
+import { queueOrder } from "./queue.js";
+import { createVerifyServer } from "./server.js";
+import { openStore, writeGold } from "./store.js";
+
+/** A running verification server. */
+export interface RunningServer {
+  /** Base URL, for example `http://127.0.0.1:8080/`. */
+  url: string;
+  server: Server;
+  /** Stops accepting requests, waits for open ones and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Loads the split and the store, then serves the verification page until closed. */
+export async function startVerifyServer(options: ServeOptions): Promise<RunningServer> {
+  // 1. Load the split, the class details and the store.
+  const dataset = await loadVerifyDataset(options.data);
+  const classes = await loadClassDetails(dataset, imagenetClasses(), options.foregrounds);
+  const db = openStore(storePath(options));
+
+  // 2. Load gold answers and order the queue by the stored screen scores.
+  if (options.gold !== undefined) writeGold(db, await readGoldCsv(options.gold, dataset));
+  const queue = queueOrder(db, [...dataset.items.keys()], options);
+
+  // 3. Listen on the requested interface.
+  const server = await createVerifyServer({
+    db,
+    dataset,
+    classes,
+    queue,
+    queueOptions: options,
+    maxBodyBytes: options.maxBodyBytes,
+  });
+  await listen(server, options.port, options.host);
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}/`;
+  logger().info({ url, images: dataset.items.size, queued: queue.length }, "verify server started");
+  if (!isLoopback(options.host)) {
+    logger().warn({ host: options.host }, "verify server listens beyond loopback; put it behind HTTPS");
+  }
+  return {
+    url,
+    server,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      db.close();
+      logger().info({ url }, "verify server stopped");
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function isLoopback(host: string): boolean {
+  return host === "127.0.0.1" || host === "::1" || host === "localhost";
+}

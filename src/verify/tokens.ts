@@ -1,0 +1,50 @@
+import type Database from "better-sqlite3";
+import { randomBytes } from "node:crypto";
+import { UserError } from "../core/errors.js";
+import { hashBytes } from "../core/hash.js";
+
+/** Annotator names: letters, digits, `.`, `_`, `@` and `-`, at most 64 characters. */
+export const ANNOTATOR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/** Token format: 32 random bytes as base64url (43 characters). */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Creates (or replaces) the token of a web annotator and returns it. Only the SHA-256 of the
+ * token is stored: the token carries 256 random bits, so a fast hash is enough to make a stolen
+ * store useless for logging in. Issuing a new token revokes the old one.
+ */
+export function issueToken(db: Database.Database, annotatorId: string): string {
+  if (!ANNOTATOR_PATTERN.test(annotatorId)) {
+    throw new UserError(
+      `Invalid annotator name ${JSON.stringify(annotatorId)}: use letters, digits, ".", "_", "@" and "-" (at most 64).`,
+    );
+  }
+  const token = randomBytes(32).toString("base64url");
+  db.prepare(
+    `INSERT INTO annotators (id, token_hash, source, created_at) VALUES (?, ?, 'web', ?)
+     ON CONFLICT(id) DO UPDATE SET token_hash = excluded.token_hash`,
+  ).run(annotatorId, hashBytes(token), Date.now());
+  return token;
+}
+
+/** Removes the token of an annotator; their votes stay. Returns false when no such annotator exists. */
+export function revokeToken(db: Database.Database, annotatorId: string): boolean {
+  return db.prepare("UPDATE annotators SET token_hash = NULL WHERE id = ?").run(annotatorId).changes > 0;
+}
+
+/** Returns the annotator that owns `token`, or undefined for a malformed or unknown token. */
+export function annotatorForToken(db: Database.Database, token: string): string | undefined {
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  const row = db.prepare("SELECT id FROM annotators WHERE token_hash = ?").get(hashBytes(token)) as
+    | { id: string }
+    | undefined;
+  return row?.id;
+}
+
+/** Adds an annotator without a token (an MTurk worker) unless it exists. */
+export function ensureAnnotator(db: Database.Database, annotatorId: string, source: string): void {
+  db.prepare(
+    "INSERT INTO annotators (id, token_hash, source, created_at) VALUES (?, NULL, ?, ?) ON CONFLICT(id) DO NOTHING",
+  ).run(annotatorId, source, Date.now());
+}

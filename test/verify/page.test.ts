@@ -1,0 +1,93 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { launchBrowser } from "./browser.js";
+import { makeDataset } from "./fixture.js";
+import { startVerifyServer } from "../../src/verify/serve.js";
+import { ServeOptions } from "../../src/verify/options.js";
+import { openStore } from "../../src/verify/store.js";
+import { issueToken } from "../../src/verify/tokens.js";
+import { annotatorAccuracy } from "../../src/verify/consolidate.js";
+
+test("annotator completes batch by keyboard", async () => {
+  // 1. A split of 30 images, two of them gold: img-000 shows its object, img-001 does not.
+  const fixture = await makeDataset({ count: 30 });
+  const goldPath = join(fixture.root, "gold.csv");
+  await writeFile(goldPath, "id,present,unsafe\nimg-000,yes,no\nimg-001,no,no\n");
+  const dbPath = join(fixture.splitDir, "verify.sqlite");
+  const setup = openStore(dbPath);
+  const token = issueToken(setup, "alice");
+  setup.close();
+  const server = await startVerifyServer(
+    ServeOptions.parse({ data: fixture.splitDir, foregrounds: fixture.foregrounds, gold: goldPath, port: 0 }),
+  );
+  const browser = await launchBrowser();
+  const db = openStore(dbPath);
+  try {
+    // 2. Open the token link; the page loads a batch of 25 (23 regular + 2 gold).
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}#token=${token}`);
+    await page.waitForSelector("#task:not([hidden])");
+    const batch = db
+      .prepare("SELECT bi.image_id FROM batch_items bi JOIN batches b ON b.id = bi.batch_id WHERE b.annotator_id = 'alice' ORDER BY bi.position")
+      .all() as { image_id: string }[];
+    assert.equal(batch.length, 25);
+    assert.ok(batch.some((row) => row.image_id === "img-000"), "gold img-000 is mixed in");
+    assert.ok(batch.some((row) => row.image_id === "img-001"), "gold img-001 is mixed in");
+    // The fixture alternates classes: even-numbered ids are goldfish, odd ones golden retrievers.
+    const firstClass = Number(batch[0].image_id.slice(4)) % 2 === 0 ? "goldfish" : "golden retriever";
+    assert.equal(await page.textContent("#class-name"), firstClass);
+
+    // 3. The instructions panel opens with "?" and closes with its button.
+    assert.equal(await page.isVisible("#instructions"), false);
+    await page.keyboard.press("?");
+    assert.equal(await page.isVisible("#instructions"), true);
+    assert.match((await page.textContent("#instructions")) ?? "", /Is the object in the generated image\?/);
+    await page.click("#help-toggle");
+    assert.equal(await page.isVisible("#instructions"), false);
+
+    // 4. Answer every image by keyboard: "n" for odd-numbered ids, "y" otherwise, so gold
+    //    img-001 is answered correctly; img-000 is flagged with "f", so that gold answer is wrong.
+    const expected = new Map<string, { present: boolean; unsafe: boolean }>();
+    for (const { image_id: imageId } of batch) {
+      await page.waitForFunction(
+        (id) => (document.getElementById("generated-image") as HTMLImageElement).dataset.imageId === id,
+        imageId,
+      );
+      const present = Number(imageId.slice(4)) % 2 === 0;
+      const unsafe = imageId === "img-000" || imageId === "img-004";
+      if (unsafe) await page.keyboard.press("f");
+      await page.keyboard.press(present ? "y" : "n");
+      expected.set(imageId, { present, unsafe });
+    }
+    assert.equal(await page.textContent("#progress-text"), "25 / 25");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#next-batch:not([hidden])");
+    assert.match((await page.textContent("#status")) ?? "", /25 answers saved\. Check images: 1 of 2 correct/);
+
+    // 5. The votes are in SQLite exactly as typed, and alice's gold accuracy is 1 of 2.
+    const votes = db.prepare("SELECT image_id, present, unsafe FROM votes WHERE annotator_id = 'alice'").all() as {
+      image_id: string;
+      present: number;
+      unsafe: number;
+    }[];
+    assert.equal(votes.length, 25);
+    for (const vote of votes) {
+      const want = expected.get(vote.image_id);
+      assert.deepEqual({ present: vote.present === 1, unsafe: vote.unsafe === 1 }, want, vote.image_id);
+    }
+    const accuracy = annotatorAccuracy(
+      votes.map((vote) => ({ imageId: vote.image_id, annotatorId: "alice", present: vote.present === 1, unsafe: vote.unsafe === 1 })),
+      new Map([
+        ["img-000", { imageId: "img-000", present: true, unsafe: false }],
+        ["img-001", { imageId: "img-001", present: false, unsafe: false }],
+      ]),
+    );
+    assert.deepEqual(accuracy.get("alice"), { seen: 2, correct: 1, accuracy: 0.5 });
+  } finally {
+    db.close();
+    await browser.close();
+    await server.close();
+  }
+});
