@@ -6,7 +6,7 @@
 // `ratio_vs_ceiling=X ratio_vs_pytorch=Y`.
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Random } from "../src/core/rng.js";
 import { halvingWidths } from "../src/learn/critic.js";
@@ -136,6 +136,7 @@ function measurePeer(): number {
   return Number(match[1]);
 }
 
+console.log(`load_average_before=${loadavg()[0].toFixed(2)}`);
 const flops = cycleFlops();
 const ceilingCycleShape = await measureCeiling(BATCH);
 const ceilingLarge = await measureCeiling(1024);
@@ -151,4 +152,5 @@ console.log(`ort_matmul_gflops: batch64=${gflops(ceilingCycleShape)} batch1024=$
 console.log(`tfjs_matmul_gflops (64x2048x2048): wasm=${gflops(wasmMatMul)} cpu=${gflops(cpuMatMul)}`);
 console.log(`tfjs_wasm_cycle_ms=${tfjsMs.toFixed(1)} achieved_gflops=${gflops(achieved)}`);
 console.log(`torch_cycle_ms=${torchMs.toFixed(1)} torch_gflops=${gflops(flops / (torchMs / 1000))}`);
+console.log(`load_average_after=${loadavg()[0].toFixed(2)}`);
 console.log(`ratio_vs_ceiling=${(achieved / ceiling).toFixed(3)} ratio_vs_pytorch=${(torchMs / tfjsMs).toFixed(3)}`);

@@ -22,7 +22,11 @@ try {
     session.run({
       sample: new ort.Tensor("float32", samples.slice(0, rows * latent), [rows, 4, 64, 64]),
       timestep: new ort.Tensor("float32", new Float32Array(rows).fill(500), [rows]),
-      encoder_hidden_states: new ort.Tensor("float32", states.slice(0, rows * hidden), [rows, 77, 32]),
+      encoder_hidden_states: new ort.Tensor("float32", states.slice(0, rows * hidden), [
+        rows,
+        77,
+        32,
+      ]),
     });
   const alone = (await run(1)).out_sample.data as Float32Array;
   const batched = (await run(2)).out_sample.data as Float32Array;
@@ -32,7 +36,9 @@ try {
     if (alone[i] !== batched[i]) differing += 1;
     maxDifference = Math.max(maxDifference, Math.abs(alone[i] - batched[i]));
   }
-  console.log(`onnxruntime-node ${ort.env.versions.node ?? "?"}: ${differing} of ${latent} values differ, max ${maxDifference}`);
+  console.log(
+    `onnxruntime-node ${ort.env.versions.node ?? "?"}: ${differing} of ${latent} values differ, max ${maxDifference}`,
+  );
   await session.release();
 } finally {
   await rm(dir, { recursive: true, force: true });

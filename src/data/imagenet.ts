@@ -25,7 +25,10 @@ let cached: ClassInfo[] | undefined;
 export function imagenetClasses(): ClassInfo[] {
   if (cached === undefined) {
     const url = new URL("./imagenet-classes.json", import.meta.url);
-    cached = z.array(ClassInfo).length(1000).parse(JSON.parse(readFileSync(url, "utf8")));
+    cached = z
+      .array(ClassInfo)
+      .length(1000)
+      .parse(JSON.parse(readFileSync(url, "utf8")));
   }
   return cached;
 }

@@ -24,7 +24,9 @@ export async function hasRandomNormal(path: string): Promise<boolean> {
  * the pipeline draws from the item's seeded generator: same seed, same bytes. External
  * weights are read into the model so the rewritten bytes load without the folder.
  */
-export async function rewriteRandomNormal(path: string): Promise<{ model: Uint8Array; noiseInputs: string[] }> {
+export async function rewriteRandomNormal(
+  path: string,
+): Promise<{ model: Uint8Array; noiseInputs: string[] }> {
   const model = onnx.ModelProto.decode(await readFile(path));
   const graph = model.graph;
   if (!graph) throw new UserError(`${path}: the ONNX file has no graph.`);
@@ -62,21 +64,35 @@ function castNoise(
   const output = `${input}_typed`;
   const like = node.opType === "RandomNormalLike" ? node.input?.[0] : undefined;
   if (dtype === undefined && like !== undefined) {
-    return { nodes: [{ opType: "CastLike", input: [input, like], output: [output], name: output }], output };
+    return {
+      nodes: [{ opType: "CastLike", input: [input, like], output: [output], name: output }],
+      output,
+    };
   }
   const to = { name: "to", type: onnx.AttributeProto.AttributeType.INT, i: dtype ?? FLOAT };
-  return { nodes: [{ opType: "Cast", input: [input], output: [output], name: output, attribute: [to] }], output };
+  return {
+    nodes: [{ opType: "Cast", input: [input], output: [output], name: output, attribute: [to] }],
+    output,
+  };
 }
 
 /** Replaces a random node by mean + scale * input (Identity when mean 0 and scale 1). */
-function replacementNodes(node: onnxProto.onnx.INodeProto, input: string): onnxProto.onnx.INodeProto[] {
+function replacementNodes(
+  node: onnxProto.onnx.INodeProto,
+  input: string,
+): onnxProto.onnx.INodeProto[] {
   const output = node.output?.[0] ?? "";
   const mean = attributeFloat(node, "mean") ?? 0;
   const scale = attributeFloat(node, "scale") ?? 1;
-  if (mean === 0 && scale === 1) return [{ opType: "Identity", input: [input], output: [output], name: `${output}_d3s` }];
+  if (mean === 0 && scale === 1)
+    return [{ opType: "Identity", input: [input], output: [output], name: `${output}_d3s` }];
   // NOTE: non-default mean/scale are applied by an affine op whose constants are float32, so
   // this branch supports float32 encoders only; Stable Diffusion exports use mean 0, scale 1.
-  const floatAttr = (name: string, value: number) => ({ name, type: onnx.AttributeProto.AttributeType.TENSOR, t: { dataType: 1, dims: [], floatData: [value] } });
+  const floatAttr = (name: string, value: number) => ({
+    name,
+    type: onnx.AttributeProto.AttributeType.TENSOR,
+    t: { dataType: 1, dims: [], floatData: [value] },
+  });
   return [
     { opType: "Constant", output: [`${output}_scale`], attribute: [floatAttr("value", scale)] },
     { opType: "Constant", output: [`${output}_mean`], attribute: [floatAttr("value", mean)] },
@@ -86,7 +102,9 @@ function replacementNodes(node: onnxProto.onnx.INodeProto, input: string): onnxP
 }
 
 function noiseValueInfo(name: string, elemType: number): onnxProto.onnx.IValueInfoProto {
-  const dim = ["batch", "channels", "height", "width"].map((dimParam) => ({ dimParam: `${name}_${dimParam}` }));
+  const dim = ["batch", "channels", "height", "width"].map((dimParam) => ({
+    dimParam: `${name}_${dimParam}`,
+  }));
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }
 
@@ -105,20 +123,26 @@ function attributeFloat(node: onnxProto.onnx.INodeProto, name: string): number |
 }
 
 /** Moves external tensor data into the model, so it can be loaded from bytes. */
-async function inlineExternalData(graph: onnxProto.onnx.IGraphProto, folder: string): Promise<void> {
+async function inlineExternalData(
+  graph: onnxProto.onnx.IGraphProto,
+  folder: string,
+): Promise<void> {
   const files = new Map<string, Buffer>();
   for (const tensor of graph.initializer ?? []) {
     if (tensor.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
     const info = new Map((tensor.externalData ?? []).map((entry) => [entry.key, entry.value]));
     const location = info.get("location");
-    if (!location) throw new UserError(`Tensor ${tensor.name} has external data without a location.`);
+    if (!location)
+      throw new UserError(`Tensor ${tensor.name} has external data without a location.`);
     const file = join(folder, location);
     let bytes = files.get(file);
     if (bytes === undefined) {
       try {
         bytes = await readFile(file);
       } catch {
-        throw new UserError(`External weights file not found: ${file} (needed by tensor ${tensor.name}).`);
+        throw new UserError(
+          `External weights file not found: ${file} (needed by tensor ${tensor.name}).`,
+        );
       }
       files.set(file, bytes);
     }

@@ -7,7 +7,12 @@ export {
   type Img2ImgResult,
   type LoadOptions,
 } from "./pipeline.js";
-export { DEFAULT_SCALING_FACTOR, MODEL_FILES, loadModelFolder, type ModelFolder } from "./model-folder.js";
+export {
+  DEFAULT_SCALING_FACTOR,
+  MODEL_FILES,
+  loadModelFolder,
+  type ModelFolder,
+} from "./model-folder.js";
 export { ClipTokenizer, CLIP_CONTEXT_LENGTH } from "./tokenizer.js";
 export { SCHEDULER_NAMES, type SchedulerName } from "./schedulers/config.js";
 export { writeTinyModel, type TinyModelOptions } from "./tiny.js";

@@ -38,7 +38,10 @@ export interface ModelFolder {
   encoderNoiseInputs: string[];
 }
 
-const scalingSchema = z.object({ scaling_factor: z.number().positive().optional(), latent_channels: z.number().int().positive().optional() });
+const scalingSchema = z.object({
+  scaling_factor: z.number().positive().optional(),
+  latent_channels: z.number().int().positive().optional(),
+});
 
 /**
  * Loads and validates a diffusers-style ONNX folder: model_index.json, text_encoder, unet,
@@ -46,19 +49,32 @@ const scalingSchema = z.object({ scaling_factor: z.number().positive().optional(
  * tokenizer/ and scheduler/scheduler_config.json. Every file is checked to exist before any
  * session opens; then each session's inputs are checked against what the pipeline feeds.
  */
-export async function loadModelFolder(dir: string, options: SessionOptions = {}): Promise<ModelFolder> {
+export async function loadModelFolder(
+  dir: string,
+  options: SessionOptions = {},
+): Promise<ModelFolder> {
   // 1. Every part is present.
   await requireFiles(dir);
 
   // 2. Configs: model index, scheduler, latent scale.
   await readJsonFile(join(dir, INDEX_FILE));
-  const schedulerConfig = parseSchedulerConfig(await readJsonFile(join(dir, SCHEDULER_FILE)), join(dir, SCHEDULER_FILE));
+  const schedulerConfig = parseSchedulerConfig(
+    await readJsonFile(join(dir, SCHEDULER_FILE)),
+    join(dir, SCHEDULER_FILE),
+  );
   const vaeConfig = await readVaeConfig(dir);
   const tokenizer = await ClipTokenizer.fromFolder(join(dir, "tokenizer"));
 
   // 3. Sessions, each validated against the inputs the pipeline feeds.
   const textEncoder = await openPart(dir, MODEL_FILES.textEncoder, options);
-  textEncoder.validate([{ name: "input_ids", types: ["int32", "int64"], ranks: [2], sizes: { 1: tokenizer.contextLength } }]);
+  textEncoder.validate([
+    {
+      name: "input_ids",
+      types: ["int32", "int64"],
+      ranks: [2],
+      sizes: { 1: tokenizer.contextLength },
+    },
+  ]);
   const unet = await openPart(dir, MODEL_FILES.unet, options);
   const latentChannels = vaeConfig.latent_channels ?? numericDim(unet, "sample", 1) ?? 4;
   unet.validate(unetSpecs(latentChannels, tokenizer.contextLength));
@@ -68,7 +84,9 @@ export async function loadModelFolder(dir: string, options: SessionOptions = {})
     ...noiseInputs.map((name) => ({ name, types: FLOAT_TYPES, ranks: [4] })),
   ]);
   const vaeDecoder = await openPart(dir, MODEL_FILES.vaeDecoder, options);
-  vaeDecoder.validate([{ name: "latent_sample", types: FLOAT_TYPES, ranks: [4], sizes: { 1: latentChannels } }]);
+  vaeDecoder.validate([
+    { name: "latent_sample", types: FLOAT_TYPES, ranks: [4], sizes: { 1: latentChannels } },
+  ]);
   checkHiddenSize(textEncoder, unet);
 
   return {
@@ -107,7 +125,9 @@ async function requireFiles(dir: string): Promise<void> {
   }
   const found = await Promise.all(tokenizerFiles.map((file) => exists(join(dir, file))));
   if (!found.some(Boolean)) {
-    throw new UserError(`Model folder ${dir} is missing tokenizer/vocab.json (with merges.txt) or tokenizer/tokenizer.json.`);
+    throw new UserError(
+      `Model folder ${dir} is missing tokenizer/vocab.json (with merges.txt) or tokenizer/tokenizer.json.`,
+    );
   }
 }
 
@@ -117,9 +137,13 @@ async function openPart(dir: string, file: string, options: SessionOptions): Pro
 }
 
 /** Opens the VAE encoder, rewriting in-graph sampling to take seeded noise inputs. */
-async function openEncoder(dir: string, options: SessionOptions): Promise<{ part: ModelPart; noiseInputs: string[] }> {
+async function openEncoder(
+  dir: string,
+  options: SessionOptions,
+): Promise<{ part: ModelPart; noiseInputs: string[] }> {
   const path = join(dir, MODEL_FILES.vaeEncoder);
-  if (!(await hasRandomNormal(path))) return { part: await openPart(dir, MODEL_FILES.vaeEncoder, options), noiseInputs: [] };
+  if (!(await hasRandomNormal(path)))
+    return { part: await openPart(dir, MODEL_FILES.vaeEncoder, options), noiseInputs: [] };
   const { model, noiseInputs } = await rewriteRandomNormal(path);
   let session: ort.InferenceSession;
   try {
@@ -129,7 +153,9 @@ async function openEncoder(dir: string, options: SessionOptions): Promise<{ part
       graphOptimizationLevel: "all",
     });
   } catch (error) {
-    throw new UserError(`ONNX Runtime could not load the rewritten ${path}: ${(error as Error).message}`);
+    throw new UserError(
+      `ONNX Runtime could not load the rewritten ${path}: ${(error as Error).message}`,
+    );
   }
   return { part: new ModelPart(path, session), noiseInputs };
 }
@@ -137,11 +163,19 @@ async function openEncoder(dir: string, options: SessionOptions): Promise<{ part
 /** Reads the latent scale from vae_decoder, vae_encoder or model_index.json, first found wins. */
 async function readVaeConfig(dir: string): Promise<z.infer<typeof scalingSchema>> {
   const merged: z.infer<typeof scalingSchema> = {};
-  for (const file of ["vae_decoder/config.json", "vae_encoder/config.json", "vae/config.json", INDEX_FILE]) {
+  for (const file of [
+    "vae_decoder/config.json",
+    "vae_encoder/config.json",
+    "vae/config.json",
+    INDEX_FILE,
+  ]) {
     const path = join(dir, file);
     if (!(await exists(path))) continue;
     const parsed = scalingSchema.safeParse(await readJsonFile(path));
-    if (!parsed.success) throw new UserError(`${path}: ${parsed.error.issues[0].path.join(".")} ${parsed.error.issues[0].message}.`);
+    if (!parsed.success)
+      throw new UserError(
+        `${path}: ${parsed.error.issues[0].path.join(".")} ${parsed.error.issues[0].message}.`,
+      );
     merged.scaling_factor ??= parsed.data.scaling_factor;
     merged.latent_channels ??= parsed.data.latent_channels;
   }
@@ -179,6 +213,8 @@ async function readJsonFile(path: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(path, "utf8"));
   } catch (error) {
-    throw new UserError(`Cannot read ${path}: ${(error as Error).message}. It must be a JSON file.`);
+    throw new UserError(
+      `Cannot read ${path}: ${(error as Error).message}. It must be a JSON file.`,
+    );
   }
 }

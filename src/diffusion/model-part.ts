@@ -47,10 +47,14 @@ export class ModelPart {
       const expected = describe(spec);
       if (actual === undefined) {
         const names = [...this.inputs.keys()].join(", ");
-        throw new UserError(`${this.file}: missing input "${spec.name}" (${expected}); the model has: ${names}.`);
+        throw new UserError(
+          `${this.file}: missing input "${spec.name}" (${expected}); the model has: ${names}.`,
+        );
       }
       if (!spec.types.includes(actual.type)) {
-        throw new UserError(`${this.file}: input "${spec.name}" has type ${actual.type}; expected ${expected}.`);
+        throw new UserError(
+          `${this.file}: input "${spec.name}" has type ${actual.type}; expected ${expected}.`,
+        );
       }
       if (!spec.ranks.includes(actual.shape.length)) {
         throw new UserError(
@@ -82,7 +86,9 @@ export class ModelPart {
   }
 
   /** Runs the session, converting inputs to the model's types and float outputs to float32. */
-  async run(feeds: Record<string, HostTensor>): Promise<Map<string, { data: Float32Array; dims: number[] }>> {
+  async run(
+    feeds: Record<string, HostTensor>,
+  ): Promise<Map<string, { data: Float32Array; dims: number[] }>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, tensor] of Object.entries(feeds)) {
       ortFeeds[name] = toOrtTensor(this.inputType(name), tensor);
@@ -110,13 +116,27 @@ function describe(spec: InputSpec): string {
 function toOrtTensor(type: string, tensor: HostTensor): ort.Tensor {
   const { data, dims } = tensor;
   if (type === "float32") {
-    return new ort.Tensor("float32", data instanceof Float32Array ? data : Float32Array.from(data), dims);
+    return new ort.Tensor(
+      "float32",
+      data instanceof Float32Array ? data : Float32Array.from(data),
+      dims,
+    );
   }
-  if (type === "float16") return new ort.Tensor("float16", toFloat16Array(Float32Array.from(data)), dims);
+  if (type === "float16")
+    return new ort.Tensor("float16", toFloat16Array(Float32Array.from(data)), dims);
   if (type === "int64") {
-    return new ort.Tensor("int64", BigInt64Array.from(Array.from(data, (v) => BigInt(Math.round(v)))), dims);
+    return new ort.Tensor(
+      "int64",
+      BigInt64Array.from(Array.from(data, (v) => BigInt(Math.round(v)))),
+      dims,
+    );
   }
-  if (type === "int32") return new ort.Tensor("int32", Int32Array.from(data, (v) => Math.round(v)), dims);
+  if (type === "int32")
+    return new ort.Tensor(
+      "int32",
+      Int32Array.from(data, (v) => Math.round(v)),
+      dims,
+    );
   throw new UserError(`Unsupported ONNX input type ${type}.`);
 }
 

@@ -8,10 +8,11 @@ import { silentProgress } from "../core/progress.js";
 import { Random } from "../core/rng.js";
 import type { RgbImage } from "../images/decode.js";
 import type { Device } from "../onnx/session.js";
-import { firstNonFinite, imageToTensor, tensorToImage } from "./image-tensor.js";
+import { allFinite, imageToTensor, tensorToImage } from "./image-tensor.js";
 import { loadModelFolder, type ModelFolder } from "./model-folder.js";
 import type { ModelPart } from "./model-part.js";
 import { createScheduler, SCHEDULER_NAMES, type SchedulerName } from "./schedulers/index.js";
+import { scaled } from "./schedulers/scheduler.js";
 
 const TEXT_CACHE_SIZE = 16;
 
@@ -23,7 +24,9 @@ export class NonFiniteOutputError extends Error {
     readonly seed: string,
     part: string,
   ) {
-    super(`${part} returned non-finite values (NaN or infinity) for item ${itemIndex} (seed ${seed}); no image was written for it.`);
+    super(
+      `${part} returned non-finite values (NaN or infinity) for item ${itemIndex} (seed ${seed}); no image was written for it.`,
+    );
   }
 }
 
@@ -51,16 +54,28 @@ export const img2imgRequestSchema = z
     const count = request.images.length;
     for (const key of ["prompts", "seeds"] as const) {
       if (request[key].length !== count) {
-        context.addIssue({ code: "custom", path: [key], message: `has ${request[key].length} entries for ${count} images; give one per image` });
+        context.addIssue({
+          code: "custom",
+          path: [key],
+          message: `has ${request[key].length} entries for ${count} images; give one per image`,
+        });
       }
     }
     const { width, height } = request.images[0];
     request.images.forEach((image, i) => {
       if (image.width !== width || image.height !== height) {
-        context.addIssue({ code: "custom", path: ["images", i], message: `is ${image.width}x${image.height} but image 0 is ${width}x${height}; a batch needs one size` });
+        context.addIssue({
+          code: "custom",
+          path: ["images", i],
+          message: `is ${image.width}x${image.height} but image 0 is ${width}x${height}; a batch needs one size`,
+        });
       }
       if (image.width % 8 !== 0 || image.height % 8 !== 0) {
-        context.addIssue({ code: "custom", path: ["images", i], message: `is ${image.width}x${image.height}; width and height must be multiples of 8 (the VAE downsamples by 8)` });
+        context.addIssue({
+          code: "custom",
+          path: ["images", i],
+          message: `is ${image.width}x${image.height}; width and height must be multiples of 8 (the VAE downsamples by 8)`,
+        });
       }
     });
   });
@@ -89,7 +104,10 @@ export interface LoadOptions {
 /**
  * Loads a Stable Diffusion ONNX folder (see loadModelFolder for the layout) and hashes its files.
  */
-export async function loadStableDiffusion(folder: string, options: LoadOptions = {}): Promise<StableDiffusionPipeline> {
+export async function loadStableDiffusion(
+  folder: string,
+  options: LoadOptions = {},
+): Promise<StableDiffusionPipeline> {
   const model = await loadModelFolder(folder, options);
   return new StableDiffusionPipeline(model, await hashFolder(folder));
 }
@@ -124,12 +142,21 @@ export class StableDiffusionPipeline {
   async img2img(input: Img2ImgRequest): Promise<Img2ImgResult> {
     // 1. Validate the request and plan the schedule.
     const request = parseRequest(input);
-    const scheduler = createScheduler(request.scheduler, this.model.schedulerConfig, request.numInferenceSteps);
+    const scheduler = createScheduler(
+      request.scheduler,
+      this.model.schedulerConfig,
+      request.numInferenceSteps,
+    );
     const start = scheduler.startImg2img(request.strength);
     const timesteps = scheduler.timesteps.slice(start);
     if (timesteps.length === 0) {
       const latents = { initial: [], final: [] };
-      return { images: request.images.map(copyImage), timesteps: [], scheduler: scheduler.name, latents };
+      return {
+        images: request.images.map(copyImage),
+        timesteps: [],
+        scheduler: scheduler.name,
+        latents,
+      };
     }
 
     // 2. Per-item generators, text embeddings and guide latents.
@@ -138,11 +165,14 @@ export class StableDiffusionPipeline {
     const useGuidance = request.guidanceScale > 1;
     const uncond = useGuidance ? await this.embed(request.negativePrompt) : undefined;
     const cond = await Promise.all(request.prompts.map((prompt) => this.embed(prompt)));
+    const texts = cond.map((embedding) => textConditioning(embedding, uncond));
     const clean = await this.encodeImages(request.images, randoms, request.seeds);
 
     // 3. Noise each guide to the start timestep, with the item's own noise.
     const latentSize = clean[0].length;
-    const initial = clean.map((x0, i) => scheduler.addNoise(x0, randoms[i].normals(latentSize), start));
+    const initial = clean.map((x0, i) =>
+      scheduler.addNoise(x0, randoms[i].normals(latentSize), start),
+    );
     let latents = initial;
 
     // 4. Denoise: one UNet call per item and timestep, then a scheduler step.
@@ -153,7 +183,7 @@ export class StableDiffusionPipeline {
       const next: Float32Array[] = [];
       for (let i = 0; i < latents.length; i++) {
         const input = scheduler.scaleModelInput(latents[i], index);
-        const eps = await this.predictNoise(input, latentDims, t, cond[i], uncond, request.guidanceScale);
+        const eps = await this.predictNoise(input, latentDims, t, texts[i], request.guidanceScale);
         next.push(scheduler.step(eps, index, latents[i], () => randoms[i].normals(latentSize)));
       }
       latents = next;
@@ -173,7 +203,13 @@ export class StableDiffusionPipeline {
     const randoms = seeds.map((seed) => new Random(seed));
     const latents = await this.encodeImages(images, randoms, seeds);
     const { width, height } = images[0];
-    return this.decodeLatents(latents, [1, this.model.latentChannels, height / 8, width / 8], width, height, seeds);
+    return this.decodeLatents(
+      latents,
+      [1, this.model.latentChannels, height / 8, width / 8],
+      width,
+      height,
+      seeds,
+    );
   }
 
   /** Releases the ONNX Runtime sessions. */
@@ -191,27 +227,39 @@ export class StableDiffusionPipeline {
       return cached;
     }
     const ids = this.model.tokenizer.encode(prompt);
-    const outputs = await this.model.textEncoder.run({ input_ids: { data: ids, dims: [1, ids.length] } });
+    const outputs = await this.model.textEncoder.run({
+      input_ids: { data: ids, dims: [1, ids.length] },
+    });
     const hidden = outputs.get("last_hidden_state") ?? [...outputs.values()][0];
     this.hiddenDims = hidden.dims;
     this.textCache.set(prompt, hidden.data);
-    if (this.textCache.size > TEXT_CACHE_SIZE) this.textCache.delete(this.textCache.keys().next().value as string);
+    if (this.textCache.size > TEXT_CACHE_SIZE)
+      this.textCache.delete(this.textCache.keys().next().value as string);
     return hidden.data;
   }
 
   /** Returns each image's scaled latent: VAE mean (or seeded sample) times the scaling factor. */
-  private async encodeImages(images: RgbImage[], randoms: Random[], seeds: string[]): Promise<Float32Array[]> {
+  private async encodeImages(
+    images: RgbImage[],
+    randoms: Random[],
+    seeds: string[],
+  ): Promise<Float32Array[]> {
     const { vaeEncoder, latentChannels, scalingFactor, encoderNoiseInputs } = this.model;
     const latents: Float32Array[] = [];
     for (let i = 0; i < images.length; i++) {
       const { width, height } = images[i];
       const latentLength = latentChannels * (height / 8) * (width / 8);
       const latentDims = [1, latentChannels, height / 8, width / 8];
-      const feeds: Parameters<ModelPart["run"]>[0] = { sample: { data: imageToTensor(images[i]), dims: [1, 3, height, width] } };
-      for (const name of encoderNoiseInputs) feeds[name] = { data: randoms[i].normals(latentLength), dims: latentDims };
+      const feeds: Parameters<ModelPart["run"]>[0] = {
+        sample: { data: imageToTensor(images[i]), dims: [1, 3, height, width] },
+      };
+      for (const name of encoderNoiseInputs)
+        feeds[name] = { data: randoms[i].normals(latentLength), dims: latentDims };
       const output = [...(await vaeEncoder.run(feeds)).values()][0];
       checkFinite(output.data, i, seeds[i], vaeEncoder.file);
-      latents.push(scaleLatent(output.data, output.dims, latentChannels, scalingFactor, vaeEncoder.file));
+      latents.push(
+        scaleLatent(output.data, output.dims, latentChannels, scalingFactor, vaeEncoder.file),
+      );
     }
     return latents;
   }
@@ -221,18 +269,18 @@ export class StableDiffusionPipeline {
     sample: Float32Array,
     dims: number[],
     t: number,
-    cond: Float32Array,
-    uncond: Float32Array | undefined,
+    text: TextConditioning,
     scale: number,
   ): Promise<Float32Array> {
-    if (uncond === undefined) return this.runUnet(sample, dims, 1, t, cond);
+    const { cond, uncond, pair } = text;
+    if (uncond === undefined || pair === undefined) return this.runUnet(sample, dims, 1, t, cond);
     let output: Float32Array;
     if (this.model.unet.inputs.get("sample")?.shape[0] === 1) {
       // A UNet exported with a fixed batch of 1 gets the two halves in separate calls.
       const uncondOutput = await this.runUnet(sample, dims, 1, t, uncond);
       output = concat([uncondOutput, await this.runUnet(sample, dims, 1, t, cond)]);
     } else {
-      output = await this.runUnet(concat([sample, sample]), dims, 2, t, concat([uncond, cond]));
+      output = await this.runUnet(concat([sample, sample]), dims, 2, t, pair);
     }
     const half = sample.length;
     const guided = new Float32Array(half);
@@ -241,7 +289,13 @@ export class StableDiffusionPipeline {
   }
 
   /** Runs the UNet on `rows` stacked items; `dims` is one item's latent shape [1, C, h, w]. */
-  private async runUnet(sample: Float32Array, dims: number[], rows: number, t: number, hidden: Float32Array): Promise<Float32Array> {
+  private async runUnet(
+    sample: Float32Array,
+    dims: number[],
+    rows: number,
+    t: number,
+    hidden: Float32Array,
+  ): Promise<Float32Array> {
     const outputs = await this.model.unet.run({
       sample: { data: sample, dims: [rows, ...dims.slice(1)] },
       timestep: this.timestepTensor(t, rows),
@@ -272,13 +326,27 @@ export class StableDiffusionPipeline {
     const { vaeDecoder, scalingFactor } = this.model;
     const images: RgbImage[] = [];
     for (let i = 0; i < latents.length; i++) {
-      const unscaled = Float32Array.from(latents[i], (v) => v / scalingFactor);
-      const output = [...(await vaeDecoder.run({ latent_sample: { data: unscaled, dims } })).values()][0];
-      checkFinite(output.data, i, seeds[i], vaeDecoder.file);
-      images.push(tensorToImage(output.data, width, height));
+      const unscaled = scaled(latents[i], 1 / scalingFactor);
+      const output = [
+        ...(await vaeDecoder.run({ latent_sample: { data: unscaled, dims } })).values(),
+      ][0];
+      const image = tensorToImage(output.data, width, height);
+      if (image === undefined) throw new NonFiniteOutputError(i, seeds[i], vaeDecoder.file);
+      images.push(image);
     }
     return images;
   }
+}
+
+/** One item's text embeddings; `pair` stacks [uncond, cond] once for every step's UNet call. */
+interface TextConditioning {
+  cond: Float32Array;
+  uncond?: Float32Array;
+  pair?: Float32Array;
+}
+
+function textConditioning(cond: Float32Array, uncond: Float32Array | undefined): TextConditioning {
+  return uncond === undefined ? { cond } : { cond, uncond, pair: concat([uncond, cond]) };
 }
 
 function parseRequest(input: Img2ImgRequest): z.output<typeof img2imgRequestSchema> {
@@ -292,17 +360,25 @@ function parseRequest(input: Img2ImgRequest): z.output<typeof img2imgRequestSche
 }
 
 /** Keeps the mean of an 8-channel (mean, log-variance) output, then scales it. */
-function scaleLatent(data: Float32Array, dims: number[], channels: number, factor: number, file: string): Float32Array {
+function scaleLatent(
+  data: Float32Array,
+  dims: number[],
+  channels: number,
+  factor: number,
+  file: string,
+): Float32Array {
   const outputChannels = dims[1];
   if (outputChannels !== channels && outputChannels !== 2 * channels) {
-    throw new UserError(`${file} returned ${outputChannels} channels; expected ${channels} (a latent) or ${2 * channels} (mean and log-variance).`);
+    throw new UserError(
+      `${file} returned ${outputChannels} channels; expected ${channels} (a latent) or ${2 * channels} (mean and log-variance).`,
+    );
   }
   const length = channels * dims[2] * dims[3];
-  return Float32Array.from(data.subarray(0, length), (v) => v * factor);
+  return scaled(data.subarray(0, length), factor);
 }
 
 function checkFinite(values: Float32Array, itemIndex: number, seed: string, file: string): void {
-  if (firstNonFinite(values) >= 0) throw new NonFiniteOutputError(itemIndex, seed, file);
+  if (!allFinite(values)) throw new NonFiniteOutputError(itemIndex, seed, file);
 }
 
 function concat(parts: Float32Array[]): Float32Array {
@@ -338,7 +414,9 @@ async function hashFolder(folder: string): Promise<string> {
     .filter((entry) => entry.isFile())
     // Dirent.parentPath arrived in Node 20.12; earlier 20.x releases name it `path`.
     .map((entry) => {
-      const parent = (entry as { parentPath?: string; path?: string }).parentPath ?? (entry as { path: string }).path;
+      const parent =
+        (entry as { parentPath?: string; path?: string }).parentPath ??
+        (entry as { path: string }).path;
       return relative(folder, join(parent, entry.name)).split("\\").join("/");
     })
     .sort();

@@ -40,7 +40,12 @@ export function tinyBpeFiles(maxMerges = 400): { vocab: Record<string, number>; 
     const [left, right] = best.split(" ");
     pieces = pieces.map(({ parts, count }) => ({ parts: mergeAll(parts, left, right), count }));
   }
-  const tokens = [...table, ...table.map((c) => `${c}</w>`), ...merges.map((m) => m.replace(" ", "")), ...SPECIAL_TOKENS];
+  const tokens = [
+    ...table,
+    ...table.map((c) => `${c}</w>`),
+    ...merges.map((m) => m.replace(" ", "")),
+    ...SPECIAL_TOKENS,
+  ];
   const vocab: Record<string, number> = {};
   tokens.forEach((token, id) => {
     vocab[token] ??= id;

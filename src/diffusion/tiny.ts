@@ -107,7 +107,10 @@ function textEncoderGraph(random: Random, vocabSize: number): GraphBuilder {
     ],
   );
   const tokens = g.constant(weights(random, [vocabSize, HIDDEN], 1, 0.5), [vocabSize, HIDDEN]);
-  const positions = g.constant(weights(random, [CLIP_CONTEXT_LENGTH, HIDDEN], 1, 0.1), [CLIP_CONTEXT_LENGTH, HIDDEN]);
+  const positions = g.constant(weights(random, [CLIP_CONTEXT_LENGTH, HIDDEN], 1, 0.1), [
+    CLIP_CONTEXT_LENGTH,
+    HIDDEN,
+  ]);
   const embedded = g.node("Add", [g.node("Gather", [tokens, "input_ids"], { axis: 0 }), positions]);
   const projection = g.constant(weights(random, [HIDDEN, HIDDEN], HIDDEN), [HIDDEN, HIDDEN]);
   const layer = g.node("Tanh", [g.node("MatMul", [embedded, projection])]);
@@ -122,7 +125,11 @@ function unetGraph(random: Random): GraphBuilder {
     [
       { name: "sample", type: "float", shape: ["batch", LATENT_CHANNELS, "height", "width"] },
       { name: "timestep", type: "float", shape: ["steps"] },
-      { name: "encoder_hidden_states", type: "float", shape: ["batch", CLIP_CONTEXT_LENGTH, HIDDEN] },
+      {
+        name: "encoder_hidden_states",
+        type: "float",
+        shape: ["batch", CLIP_CONTEXT_LENGTH, HIDDEN],
+      },
     ],
     [{ name: "out_sample", type: "float", shape: ["batch", LATENT_CHANNELS, "height", "width"] }],
   );
@@ -130,21 +137,37 @@ function unetGraph(random: Random): GraphBuilder {
     g.initializer({ name, dims, data: weights(random, dims, fanIn, gain), external: "weights.pb" });
 
   // Timestep features: sin and cos of t at geometric frequencies 1 .. 1/1000.
-  const frequencies = Array.from({ length: TIME_FREQUENCIES }, (_, k) => 1000 ** (-k / (TIME_FREQUENCIES - 1)));
-  const phase = g.node("Mul", [g.node("Unsqueeze", ["timestep", g.constantInt64([1])]), g.constant(frequencies, [1, TIME_FREQUENCIES])]);
+  const frequencies = Array.from(
+    { length: TIME_FREQUENCIES },
+    (_, k) => 1000 ** (-k / (TIME_FREQUENCIES - 1)),
+  );
+  const phase = g.node("Mul", [
+    g.node("Unsqueeze", ["timestep", g.constantInt64([1])]),
+    g.constant(frequencies, [1, TIME_FREQUENCIES]),
+  ]);
   const features = g.node("Concat", [g.node("Sin", [phase]), g.node("Cos", [phase])], { axis: 1 });
-  const timeEmbedding = g.node("MatMul", [features, external("time_proj", [2 * TIME_FREQUENCIES, C], 2 * TIME_FREQUENCIES)]);
+  const timeEmbedding = g.node("MatMul", [
+    features,
+    external("time_proj", [2 * TIME_FREQUENCIES, C], 2 * TIME_FREQUENCIES),
+  ]);
 
   // Text conditioning: the mean hidden state, projected to the channel count.
   const pooled = g.node("ReduceMean", ["encoder_hidden_states"], { axes: [1], keepdims: 0 });
   const textEmbedding = g.node("MatMul", [pooled, external("text_proj", [HIDDEN, C], HIDDEN)]);
-  const condition = g.node("Reshape", [g.node("Add", [timeEmbedding, textEmbedding]), g.constantInt64([-1, C, 1, 1])]);
+  const condition = g.node("Reshape", [
+    g.node("Add", [timeEmbedding, textEmbedding]),
+    g.constantInt64([-1, C, 1, 1]),
+  ]);
 
   // A one-level UNet: 3x3 convolutions at full and half resolution with a skip connection.
   const conv = (x: string, name: string, from: number, to: number, attributes = {}, gain = 1) =>
     g.node(
       "Conv",
-      [x, external(`${name}.weight`, [to, from, 3, 3], from * 9, gain), external(`${name}.bias`, [to], 1, 0.01)],
+      [
+        x,
+        external(`${name}.weight`, [to, from, 3, 3], from * 9, gain),
+        external(`${name}.bias`, [to], 1, 0.01),
+      ],
       { pads: [1, 1, 1, 1], ...attributes },
     );
   const h1 = silu(g, g.node("Add", [conv("sample", "conv_in", LATENT_CHANNELS, C), condition]));
@@ -160,24 +183,54 @@ function unetGraph(random: Random): GraphBuilder {
 function vaeEncoderGraph(random: Random): GraphBuilder {
   const g = new GraphBuilder(
     [{ name: "sample", type: "float", shape: ["batch", 3, "height", "width"] }],
-    [{ name: "latent_sample", type: "float", shape: ["batch", LATENT_CHANNELS, "height_latent", "width_latent"] }],
+    [
+      {
+        name: "latent_sample",
+        type: "float",
+        shape: ["batch", LATENT_CHANNELS, "height_latent", "width_latent"],
+      },
+    ],
   );
-  const patch = g.constant(weights(random, [VAE_CHANNELS, 3, 8, 8], 3 * 64), [VAE_CHANNELS, 3, 8, 8]);
+  const patch = g.constant(weights(random, [VAE_CHANNELS, 3, 8, 8], 3 * 64), [
+    VAE_CHANNELS,
+    3,
+    8,
+    8,
+  ]);
   const hidden = silu(g, g.node("Conv", ["sample", patch], { strides: [8, 8] }));
-  const project = g.constant(weights(random, [LATENT_CHANNELS, VAE_CHANNELS, 1, 1], VAE_CHANNELS, 4), [LATENT_CHANNELS, VAE_CHANNELS, 1, 1]);
+  const project = g.constant(
+    weights(random, [LATENT_CHANNELS, VAE_CHANNELS, 1, 1], VAE_CHANNELS, 4),
+    [LATENT_CHANNELS, VAE_CHANNELS, 1, 1],
+  );
   g.node("Conv", [hidden, project], {}, ["latent_sample"]);
   return g;
 }
 
 function vaeDecoderGraph(random: Random): GraphBuilder {
   const g = new GraphBuilder(
-    [{ name: "latent_sample", type: "float", shape: ["batch", LATENT_CHANNELS, "height_latent", "width_latent"] }],
+    [
+      {
+        name: "latent_sample",
+        type: "float",
+        shape: ["batch", LATENT_CHANNELS, "height_latent", "width_latent"],
+      },
+    ],
     [{ name: "sample", type: "float", shape: ["batch", 3, "height", "width"] }],
   );
-  const expand = g.constant(weights(random, [VAE_CHANNELS, LATENT_CHANNELS, 1, 1], LATENT_CHANNELS), [VAE_CHANNELS, LATENT_CHANNELS, 1, 1]);
+  const expand = g.constant(
+    weights(random, [VAE_CHANNELS, LATENT_CHANNELS, 1, 1], LATENT_CHANNELS),
+    [VAE_CHANNELS, LATENT_CHANNELS, 1, 1],
+  );
   const hidden = silu(g, g.node("Conv", ["latent_sample", expand]));
-  const toPixels = g.constant(weights(random, [3 * 64, VAE_CHANNELS, 1, 1], VAE_CHANNELS, 0.5), [3 * 64, VAE_CHANNELS, 1, 1]);
+  const toPixels = g.constant(weights(random, [3 * 64, VAE_CHANNELS, 1, 1], VAE_CHANNELS, 0.5), [
+    3 * 64,
+    VAE_CHANNELS,
+    1,
+    1,
+  ]);
   const patches = g.node("Conv", [hidden, toPixels]);
-  g.node("Tanh", [g.node("DepthToSpace", [patches], { blocksize: 8, mode: "CRD" })], {}, ["sample"]);
+  g.node("Tanh", [g.node("DepthToSpace", [patches], { blocksize: 8, mode: "CRD" })], {}, [
+    "sample",
+  ]);
   return g;
 }

@@ -170,7 +170,9 @@ async function readJson(path: string): Promise<unknown> {
   try {
     text = await readFile(path, "utf8");
   } catch {
-    throw new UserError(`Tokenizer file not found: ${path}. Expected vocab.json + merges.txt or tokenizer.json.`);
+    throw new UserError(
+      `Tokenizer file not found: ${path}. Expected vocab.json + merges.txt or tokenizer.json.`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -192,10 +194,14 @@ async function readSlowFiles(dir: string): Promise<BpeTables> {
   try {
     text = await readFile(mergesPath, "utf8");
   } catch {
-    throw new UserError(`Tokenizer file not found: ${mergesPath}. It is required beside vocab.json.`);
+    throw new UserError(
+      `Tokenizer file not found: ${mergesPath}. It is required beside vocab.json.`,
+    );
   }
   // The first line is a "#version" header; blank lines end the list.
-  const merges = text.split("\n").filter((line, i) => !(i === 0 && line.startsWith("#")) && line.trim() !== "");
+  const merges = text
+    .split("\n")
+    .filter((line, i) => !(i === 0 && line.startsWith("#")) && line.trim() !== "");
   return { vocab: new Map(Object.entries(vocab.data)), ranks: ranksFromMerges(merges) };
 }
 
@@ -211,11 +217,15 @@ async function readFastFile(dir: string): Promise<BpeTables> {
   const path = join(dir, "tokenizer.json");
   const parsed = fastTokenizerSchema.safeParse(await readJson(path));
   if (!parsed.success) {
-    throw new UserError(`${path} is not a BPE tokenizer.json (expected model.vocab and model.merges).`);
+    throw new UserError(
+      `${path} is not a BPE tokenizer.json (expected model.vocab and model.merges).`,
+    );
   }
   const vocab = new Map(Object.entries(parsed.data.model.vocab));
   for (const token of parsed.data.added_tokens) vocab.set(token.content, token.id);
-  const merges = parsed.data.model.merges.map((merge) => (typeof merge === "string" ? merge : merge.join(" ")));
+  const merges = parsed.data.model.merges.map((merge) =>
+    typeof merge === "string" ? merge : merge.join(" "),
+  );
   return { vocab, ranks: ranksFromMerges(merges) };
 }
 
@@ -234,7 +244,8 @@ async function readTokenizerConfig(dir: string): Promise<Partial<BpeTables>> {
     const parsed = tokenizerConfigSchema.safeParse(await readJson(path));
     if (!parsed.success) throw new UserError(`${path}: ${parsed.error.issues[0].message}`);
     const pad = parsed.data.pad_token;
-    if (pad !== undefined && pad !== null) result.padToken = typeof pad === "string" ? pad : pad.content;
+    if (pad !== undefined && pad !== null)
+      result.padToken = typeof pad === "string" ? pad : pad.content;
     const length = parsed.data.model_max_length;
     // Some configs store a huge sentinel for "no limit"; CLIP's text encoder takes 77.
     if (length !== undefined && length <= 4096) result.contextLength = length;

@@ -16,10 +16,12 @@ export interface BatchOutcome {
   skipped: Array<{ item: PlanItem; reason: string }>;
 }
 
-/** Turns prepared guides into final images. */
+/** A generator: turns prepared guides into final images. */
 export interface Generator {
   /** Items handled per call: the --batch-size for img2img. */
   batchSize: number;
+  /** sha256 of the diffusion model folder; null for composites. */
+  modelHash: string | null;
   run(batch: PreparedItem[]): Promise<BatchOutcome>;
 }
 
@@ -32,6 +34,7 @@ export async function openGenerator(options: GenerateOptions): Promise<Generator
   if (options.generator === "composite") {
     return {
       batchSize: Math.max(options.batchSize, COMPOSITE_CONCURRENCY),
+      modelHash: null,
       async run(batch) {
         const results = batch.map(({ item, guide }) => ({
           item,
@@ -88,6 +91,7 @@ export async function openGenerator(options: GenerateOptions): Promise<Generator
   };
   return {
     batchSize: options.batchSize,
+    modelHash: pipeline.modelHash,
     async run(batch) {
       try {
         return { results: await runBatch(batch), skipped: [] };

@@ -89,7 +89,9 @@ export function pasteInto(canvas: RgbImage, patch: RgbImage, box: Box, mask?: Ui
       for (let channel = 0; channel < 3; channel++) {
         const t = target + column * 3 + channel;
         const s = source + column * 3 + channel;
-        canvas.data[t] = Math.round((patch.data[s] * weight + canvas.data[t] * (255 - weight)) / 255);
+        canvas.data[t] = Math.round(
+          (patch.data[s] * weight + canvas.data[t] * (255 - weight)) / 255,
+        );
       }
     }
   }

@@ -64,7 +64,8 @@ export async function runGenerate(
   const foregrounds = await listForegrounds(options.foregrounds);
   const backgrounds = await listBackgrounds(options.backgrounds);
   const folders = foregrounds.map((entry) => entry.folder);
-  const maskFiles = options.masks === undefined ? undefined : await listMasks(options.masks, folders);
+  const maskFiles =
+    options.masks === undefined ? undefined : await listMasks(options.masks, folders);
 
   // 3. Plan every item, then keep this shard's share.
   const hasMasks = options.masks !== undefined || options.maskModel !== undefined;
@@ -100,7 +101,9 @@ export async function runGenerate(
           normalize: options.maskNormalize,
         });
   const generator = await openGenerator(options);
-  await recordRunSettings(splitFolder, options);
+  const modelHash = generator.modelHash ?? undefined;
+  await checkRunSettings(splitFolder, options, modelHash);
+  await recordRunSettings(splitFolder, options, modelHash);
   const context: GuideContext = {
     foregrounds: options.foregrounds,
     backgrounds: options.backgrounds,
@@ -120,8 +123,12 @@ export async function runGenerate(
   for (let start = 0; start < pending.length; start += generator.batchSize) {
     const batch = pending.slice(start, start + generator.batchSize);
     const prepared = await prepareBatch(batch, context, skipped);
-    const outcome = prepared.length === 0 ? { results: [], skipped: [] } : await generator.run(prepared);
-    for (const { item, reason } of outcome.skipped) skipped.push(skippedItem(item, reason));
+    const outcome =
+      prepared.length === 0 ? { results: [], skipped: [] } : await generator.run(prepared);
+    for (const { item, reason } of outcome.skipped) {
+      logger().warn({ id: item.id, reason }, "item skipped");
+      skipped.push(skippedItem(item, reason));
+    }
     const writes = outcome.results.map((result) =>
       writeItem(options.out, options.split, result, options.saveInit),
     );
@@ -170,7 +177,9 @@ export function parseGenerateOptions(input: GenerateOptionsInput): GenerateOptio
 function checkDistinctShifts(shifts: string[]): void {
   const repeated = shifts.find((shift, i) => shifts.indexOf(shift) !== i);
   if (repeated !== undefined) {
-    throw new UserError(`Two recipes have the shift name "${repeated}"; give each recipe its own shift.`);
+    throw new UserError(
+      `Two recipes have the shift name "${repeated}"; give each recipe its own shift.`,
+    );
   }
 }
 

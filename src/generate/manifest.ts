@@ -68,7 +68,10 @@ export async function readManifests(splitFolder: string): Promise<Map<string, It
         manifests.set(manifest.id, manifest);
       }
     } catch (error) {
-      logger().warn({ file: join(root, file), error: String(error) }, "invalid item manifest; the item will run again");
+      logger().warn(
+        { file: join(root, file), error: String(error) },
+        "invalid item manifest; the item will run again",
+      );
     }
   }
   return manifests;

@@ -7,7 +7,10 @@ import type { MASK_NORMALIZATIONS } from "./options.js";
 /** Input side used when the model's input shape is symbolic (U2-Net's native size). */
 export const DEFAULT_MASK_INPUT_SIZE = 320;
 
-const NORMALIZATIONS: Record<(typeof MASK_NORMALIZATIONS)[number], { mean: number[]; std: number[] }> = {
+const NORMALIZATIONS: Record<
+  (typeof MASK_NORMALIZATIONS)[number],
+  { mean: number[]; std: number[] }
+> = {
   imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
   isnet: { mean: [0.5, 0.5, 0.5], std: [1, 1, 1] },
 };
@@ -36,7 +39,11 @@ export async function loadMaskModel(path: string, options: MaskModelOptions): Pr
   const session = await openSession(path, { device: options.device, threads: options.threads });
   const [input] = [...inputMetadata(session).values()];
   const shape = input?.shape ?? [];
-  if (input === undefined || shape.length !== 4 || (typeof shape[1] === "number" && shape[1] !== 3)) {
+  if (
+    input === undefined ||
+    shape.length !== 4 ||
+    (typeof shape[1] === "number" && shape[1] !== 3)
+  ) {
     throw new UserError(
       `Mask model ${path} has input ${input?.name ?? "(none)"} with shape [${shape.join(", ")}]; ` +
         "expected a float32 NCHW image input [1, 3, height, width].",
@@ -51,7 +58,9 @@ export async function loadMaskModel(path: string, options: MaskModelOptions): Pr
     async predict(image: RgbImage): Promise<Uint8Array> {
       const resized = await resizeBicubic(image, width, height);
       const tensor = toNormalizedTensor(resized, mean, std);
-      const result = await session.run({ [input.name]: new ort.Tensor("float32", tensor, [1, 3, height, width]) });
+      const result = await session.run({
+        [input.name]: new ort.Tensor("float32", tensor, [1, 3, height, width]),
+      });
       const output = result[outputName];
       const dims = output.dims;
       const mapHeight = dims[dims.length - 2];
@@ -87,5 +96,7 @@ function toBytes(saliency: Float32Array): Uint8Array {
     max = Math.max(max, value);
   }
   const range = max - min;
-  return Uint8Array.from(saliency, (value) => (range > 0 ? Math.round(((value - min) / range) * 255) : 0));
+  return Uint8Array.from(saliency, (value) =>
+    range > 0 ? Math.round(((value - min) / range) * 255) : 0,
+  );
 }

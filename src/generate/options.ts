@@ -47,7 +47,10 @@ const ShardSchema = z
     const [index, count] = text.split("/").map(Number);
     return { index, count };
   })
-  .refine((shard) => shard.count >= 1 && shard.index < shard.count, "k must be below n, n at least 1");
+  .refine(
+    (shard) => shard.count >= 1 && shard.index < shard.count,
+    "k must be below n, n at least 1",
+  );
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
@@ -61,14 +64,25 @@ export const GenerateOptions = z
     /** Output folder; images go to `<out>/<split>/<shift>/<id>.png`. */
     out: z.string().min(1).default(D.out),
     /** Split name, the first folder level under out. */
-    split: z.string().regex(/^[A-Za-z0-9._-]+$/, "use a plain folder name").default(D.split),
+    split: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, "use a plain folder name")
+      .default(D.split),
     /** Recipe names or YAML paths. */
-    recipes: z.array(z.string().min(1)).min(1).default([...D.recipes]),
+    recipes: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([...D.recipes]),
     generator: z.enum(GENERATORS).default(D.generator),
     /** Diffusers-style ONNX Stable Diffusion folder; required by img2img. */
     model: z.string().min(1).optional(),
     /** Run seed; each item's seed derives from it and the item id. */
-    seed: z.coerce.number().int().min(0).max(2 ** 32 - 1).default(D.seed),
+    seed: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(D.seed),
     batchSize: positiveInt(256).default(D.batchSize),
     device: z.enum(DEVICES).default(D.device),
     /** ONNX Runtime intra-op threads; 0 lets it use every core. */

@@ -29,6 +29,10 @@ export class PhotoCache {
   /** Decodes the mask of a decoded photo, oriented and sized like it. Masks are not cached. */
   async mask(root: string, relative: string, photo: DecodedPhoto): Promise<Uint8Array> {
     const { width, height } = photo.image;
-    return decodeMask(join(root, relative), { width, height, orientation: photo.orientation }, relative);
+    return decodeMask(
+      join(root, relative),
+      { width, height, orientation: photo.orientation },
+      relative,
+    );
   }
 }

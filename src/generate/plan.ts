@@ -65,7 +65,8 @@ export function planItems(input: PlanInput): PlanItem[] {
           const id = `${recipe.shift}/${name}`;
           const seed = itemSeed(input.runSeed, id);
           const phrase = variant.values.background ?? "";
-          const pool = phrase === "" ? allBackgrounds : backgroundPool(input.backgrounds, phrase, recipe);
+          const pool =
+            phrase === "" ? allBackgrounds : backgroundPool(input.backgrounds, phrase, recipe);
           const prompt = renderTemplate(variant.template, {
             ...variant.values,
             class_name: foregroundClass.info.name,

@@ -14,7 +14,9 @@ const PLACEHOLDER = /\$\{([^}]*)\}/g;
 const RecipeSchema = z
   .object({
     /** Shift name; also the output sub-folder, so it must be a plain folder name. */
-    shift: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "use lowercase letters, digits, '.', '_' or '-'"),
+    shift: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, "use lowercase letters, digits, '.', '_' or '-'"),
     /** Prompt templates with `${placeholder}` fields. */
     templates: z.array(z.string().min(1)).min(1),
     /** Option lists; every combination of one value per key (and one template) is an item. */
@@ -49,7 +51,10 @@ const BUILT_IN_FOLDER = fileURLToPath(new URL("./recipes/", import.meta.url));
 /** Returns the names of the recipes shipped with d3s. */
 export async function builtInRecipeNames(): Promise<string[]> {
   const files = await readdir(BUILT_IN_FOLDER);
-  return files.filter((file) => file.endsWith(".yaml")).map((file) => basename(file, ".yaml")).sort();
+  return files
+    .filter((file) => file.endsWith(".yaml"))
+    .map((file) => basename(file, ".yaml"))
+    .sort();
 }
 
 /**
@@ -123,9 +128,15 @@ function checkPlaceholders(recipe: Recipe, document: Document, lineCounter: Line
 }
 
 /** Returns the 1-based line of the deepest node on `path` that exists. */
-function lineOf(document: Document, lineCounter: LineCounter, path: Array<string | number>): number {
+function lineOf(
+  document: Document,
+  lineCounter: LineCounter,
+  path: Array<string | number>,
+): number {
   for (let length = path.length; length >= 0; length--) {
-    const node = document.getIn(path.slice(0, length), true) as { range?: [number, number, number] };
+    const node = document.getIn(path.slice(0, length), true) as {
+      range?: [number, number, number];
+    };
     if (node?.range !== undefined) return lineCounter.linePos(node.range[0]).line;
   }
   return 1;

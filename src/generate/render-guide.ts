@@ -37,7 +37,8 @@ export async function renderGuide(item: PlanItem, context: GuideContext): Promis
     const black = { data: new Uint8Array(size * size * 3), width: size, height: size };
     const patch = await squareResize(foreground.image, size);
     const box = { x: 0, y: 0, width: size, height: size };
-    const patchMask = mask === undefined ? undefined : await squareMask(mask, foreground.image, size);
+    const patchMask =
+      mask === undefined ? undefined : await squareMask(mask, foreground.image, size);
     pasteInto(black, patch, box, patchMask);
     return { image: black, box };
   }

@@ -86,7 +86,11 @@ export async function listBackgrounds(folder: string): Promise<BackgroundPhotos>
     .sort(compareNames);
   for (const key of keys) {
     const files = await listPhotos(join(folder, key));
-    if (files.length > 0) photos.set(key, files.map((file) => `${key}/${file}`));
+    if (files.length > 0)
+      photos.set(
+        key,
+        files.map((file) => `${key}/${file}`),
+      );
   }
   if (photos.size === 0) {
     throw new UserError(
@@ -114,7 +118,10 @@ export function findMask(
 }
 
 /** Lists `DIR/<class folder>/<mask>` for the class folders that exist. */
-export async function listMasks(folder: string, classFolders: string[]): Promise<Map<string, string[]>> {
+export async function listMasks(
+  folder: string,
+  classFolders: string[],
+): Promise<Map<string, string[]>> {
   await listFolder(folder, "--masks");
   const masks = new Map<string, string[]>();
   for (const classFolder of classFolders) {

@@ -103,8 +103,8 @@ export async function decodeMask(
     throw new ImageDecodeError(label, (error as Error).message);
   }
   const swaps = photo.orientation >= 5 && photo.orientation <= 8;
-  const alreadyDisplayed =
-    swaps && photo.width !== photo.height && mask.width === photo.width && mask.height === photo.height;
+  const displayedSize = mask.width === photo.width && mask.height === photo.height;
+  const alreadyDisplayed = swaps && photo.width !== photo.height && displayedSize;
   if (!alreadyDisplayed) mask = orientPixels(mask, photo.orientation);
   if (mask.width !== photo.width || mask.height !== photo.height) {
     mask = await cropResizeBicubic(mask, photo.width, photo.height);

@@ -53,9 +53,7 @@ export async function cropResizeBicubic(
   pipeline = pipeline.resize(width, height, { kernel: "cubic", fit: "fill" });
   // sharp widens one-channel raw input to sRGB on output unless the output space is b-w.
   if (image.channels === 1) pipeline = pipeline.toColourspace("b-w");
-  const { data, info } = await pipeline
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
   return {
     data: new Uint8Array(data.buffer, data.byteOffset, data.length),
     width: info.width,

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core alone registers no gradient functions. The union package registers all of them on
-// the same engine; its deep ESM path cannot be imported from Node, so the package is loaded whole.
+// the same engine. Node cannot import tfjs-core's own registration module (its ESM build uses
+// directory imports), so the whole union package is loaded.
 import "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";

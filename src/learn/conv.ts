@@ -1,7 +1,7 @@
 import { tf } from "./backend.js";
 
 /**
- * A stride-1 "same" 2-D convolution with a hand-written gradient. The wasm backend of
+ * Computes a stride-1 "same" 2-D convolution with a hand-written gradient. The wasm backend of
  * TensorFlow.js 4.22 has no Conv2DBackpropFilter kernel, so the filter gradient is computed
  * here from matrix products, one per filter tap, which every backend supports.
  */

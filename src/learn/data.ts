@@ -1,7 +1,7 @@
 import { UserError } from "../core/errors.js";
 
 /**
- * Training examples with a foreground label and a background label each. `inputs` holds `n`
+ * Training examples with a foreground label and a background label each. `inputs` contains `n`
  * examples back to back, each of `inputShape`: `[height, width, channels]` images scaled to
  * [0, 1] for the CNN, or `[d]` cached features for the projection backbone.
  */

@@ -8,21 +8,23 @@ const PASS_THROUGH = new Set(["Add", "Identity", "Softmax", "LogSoftmax", "Sigmo
 const CLASSIFIER = new Set(["Gemm", "MatMul"]);
 
 /**
- * Returns a model whose graph outputs include the tensor `name`, or the default feature tensor
- * when `name` is undefined: the data input of the classifier layer (the Gemm or MatMul that
- * produces the first output), which for ResNets is the pooled penultimate feature.
+ * Returns a model whose graph outputs include the tensor `name`. When `name` is undefined, the
+ * default is the data input of the classifier layer, the Gemm or MatMul that produces the first
+ * output. For ResNets that is the pooled penultimate feature.
  */
 export function exposeFeatureOutput(
   modelBytes: Uint8Array,
   modelPath: string,
   name?: string,
-): { model: Uint8Array; outputName: string } {
+): { model: Uint8Array; outputName: string; changed: boolean } {
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph;
-  if (!graph) throw new UserError(`${modelPath} has no graph; is it an ONNX model?`);
+  if (!graph) throw new UserError(`Invalid ONNX model ${modelPath}: it has no graph.`);
   const outputName = name ?? findClassifierInput(graph, modelPath);
   const outputs = graph.output ?? [];
-  if (outputs.some((output) => output.name === outputName)) return { model: modelBytes, outputName };
+  if (outputs.some((output) => output.name === outputName)) {
+    return { model: modelBytes, outputName, changed: false };
+  }
   const produced = (graph.node ?? []).some((node) => (node.output ?? []).includes(outputName));
   if (!produced) {
     throw new UserError(
@@ -35,7 +37,7 @@ export function exposeFeatureOutput(
     ...outputs,
     { name: outputName, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } },
   ];
-  return { model: onnx.ModelProto.encode(model).finish(), outputName };
+  return { model: onnx.ModelProto.encode(model).finish(), outputName, changed: true };
 }
 
 function findClassifierInput(graph: onnxProto.onnx.IGraphProto, modelPath: string): string {

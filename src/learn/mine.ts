@@ -15,8 +15,8 @@ export interface MineTerms {
 /**
  * Evaluates MINE (Belghazi et al. 2018) on joint and shuffled pairs. The gradient of
  * log mean exp T is biased on a mini-batch, so the surrogate divides mean exp T by a moving
- * average of it, held constant: `average` is the previous average (undefined on the first
- * batch) and `rate` its update rate.
+ * average of it, held constant. `average` is the previous average (undefined on the first
+ * batch) and `rate` is its update rate.
  */
 export function mineTerms(
   critic: MlpCritic,

@@ -8,7 +8,7 @@ import { logger } from "../core/log.js";
 import { silentProgress, type ProgressListener } from "../core/progress.js";
 import { squareResize } from "../generate/guide.js";
 import { ImageDecodeError, decodeImage } from "../images/decode.js";
-import { inputMetadata, ort } from "../onnx/session.js";
+import { inputMetadata, openSession, ort } from "../onnx/session.js";
 import { exposeFeatureOutput } from "./feature-output.js";
 
 /** Options of `extractOnnxFeatures`; every default is defined here. */
@@ -33,13 +33,13 @@ export const onnxFeatureOptionsSchema = z.object({
 
 export type OnnxFeatureOptions = z.input<typeof onnxFeatureOptionsSchema>;
 
-/** Features of the readable images, `dim` values each, in the order of `kept`. */
+/** Features of the readable images, `dim` values each, in the order of `imageIndices`. */
 export interface OnnxFeatures {
   features: Float32Array;
   dim: number;
   outputName: string;
   /** Indices (into the image list) of the images that have features. */
-  kept: number[];
+  imageIndices: number[];
   /** Images that could not be decoded, with the reason; they have no features. */
   skipped: Array<{ path: string; reason: string }>;
   /** Whether the features came from the cache. */
@@ -60,7 +60,7 @@ export async function extractOnnxFeatures(
   const options = parseOptions(input);
   const modelBytes = await readModel(options.modelPath);
   const imageHashes = await Promise.all(images.map((path) => hashFile(path).catch(() => `missing:${path}`)));
-  const { model, outputName } = exposeFeatureOutput(modelBytes, options.modelPath, options.outputName);
+  const { model, outputName, changed } = exposeFeatureOutput(modelBytes, options.modelPath, options.outputName);
   const key = hashBytes(
     JSON.stringify([hashBytes(modelBytes), outputName, options.imageSize, options.mean, options.std, imageHashes]),
   ).slice(0, 32);
@@ -70,10 +70,13 @@ export async function extractOnnxFeatures(
   if (cached !== undefined) return { ...cached, cached: true };
 
   // 3. Run the model in batches, skipping unreadable images.
-  const session = await ort.InferenceSession.create(model, {
-    intraOpNumThreads: options.threads,
-    graphOptimizationLevel: "all",
-  });
+  // An unchanged model opens from its path, so external data files beside it still resolve.
+  const session = changed
+    ? await ort.InferenceSession.create(model, {
+        intraOpNumThreads: options.threads,
+        graphOptimizationLevel: "all",
+      })
+    : await openSession(options.modelPath, { threads: options.threads });
   const result = await runSession(session, images, outputName, options, progress);
   await session.release();
 
@@ -107,7 +110,7 @@ async function readCache(dir: string, key: string): Promise<Omit<OnnxFeatures, "
     const index = JSON.parse(await readFile(join(dir, `${key}.json`), "utf8")) as Omit<OnnxFeatures, "cached" | "features">;
     const bytes = await readFile(join(dir, `${key}.bin`));
     const features = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    if (features.length !== index.kept.length * index.dim) return undefined;
+    if (features.length !== index.imageIndices.length * index.dim) return undefined;
     return { ...index, features };
   } catch {
     return undefined;
@@ -121,22 +124,18 @@ async function runSession(
   options: ParsedOptions,
   progress: ProgressListener,
 ): Promise<Omit<OnnxFeatures, "cached">> {
-  const inputName = session.inputNames[0];
-  const shape = inputMetadata(session).get(inputName)?.shape ?? [];
-  const channelsFirst = shape[1] === 3 || shape[3] !== 3;
-  const fixedSize = channelsFirst ? shape[2] : shape[1];
-  const size = options.imageSize ?? (typeof fixedSize === "number" ? fixedSize : 224);
-  const batchSize = typeof shape[0] === "number" ? shape[0] : options.batchSize;
+  const { inputName, channelsFirst, size, batchSize } = inputLayout(session, options);
   const chunks: Float32Array[] = [];
-  const kept: number[] = [];
+  const imageIndices: number[] = [];
   const skipped: OnnxFeatures["skipped"] = [];
   let dim = 0;
+
   for (let start = 0; start < images.length; start += batchSize) {
     const pixels: Float32Array[] = [];
     for (let i = start; i < Math.min(start + batchSize, images.length); i++) {
       try {
         pixels.push(await preprocess(images[i], size, options, channelsFirst));
-        kept.push(i);
+        imageIndices.push(i);
       } catch (error) {
         if (!(error instanceof ImageDecodeError)) throw error;
         skipped.push({ path: images[i], reason: error.reason });
@@ -153,7 +152,18 @@ async function runSession(
     }
     progress({ stage: "features", done: Math.min(start + batchSize, images.length), total: images.length });
   }
-  return { features: concatenate(chunks), dim, outputName, kept, skipped };
+  return { features: concatenate(chunks), dim, outputName, imageIndices, skipped };
+}
+
+/** Reads the input name, layout (NCHW unless the last axis is 3), size and batch size. */
+function inputLayout(session: ort.InferenceSession, options: ParsedOptions) {
+  const inputName = session.inputNames[0];
+  const shape = inputMetadata(session).get(inputName)?.shape ?? [];
+  const channelsFirst = shape[1] === 3 || shape[3] !== 3;
+  const fixedSize = channelsFirst ? shape[2] : shape[1];
+  const size = options.imageSize ?? (typeof fixedSize === "number" ? fixedSize : 224);
+  const batchSize = typeof shape[0] === "number" ? shape[0] : options.batchSize;
+  return { inputName, channelsFirst, size, batchSize };
 }
 
 async function preprocess(

@@ -31,8 +31,8 @@ export function drawPairs(n: number, random: Random): PairDraws {
 
 /**
  * One mutual-information term I(features; labels): a critic on (feature, label embedding)
- * pairs, its Adam optimizer, and the fixed random label embedding (a standard normal matrix of
- * `labelEmbeddingRatio * featureDim` columns, one row per class).
+ * pairs, its Adam optimizer, and the fixed random label embedding. The embedding is a standard
+ * normal matrix with one row per class and `labelEmbeddingRatio * featureDim` columns.
  */
 export class PenaltyTerm {
   readonly critic: MlpCritic;

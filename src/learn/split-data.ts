@@ -52,22 +52,22 @@ export async function loadImageData(
   size: number,
   progress: ProgressListener,
 ): Promise<LearnData> {
-  const kept: number[] = [];
+  const imageIndices: number[] = [];
   const values: Float32Array[] = [];
   for (const [i, path] of split.paths.entries()) {
     try {
       const image = await squareResize(await decodeImage(path), size);
       values.push(Float32Array.from(image.data, (value) => value / 255));
-      kept.push(i);
+      imageIndices.push(i);
     } catch (error) {
       if (!(error instanceof ImageDecodeError)) throw error;
       logger().warn({ path, reason: error.reason }, "skipping unreadable image");
     }
     progress({ stage: "images", done: i + 1, total: split.paths.length });
   }
-  const inputs = new Float32Array(kept.length * size * size * 3);
+  const inputs = new Float32Array(imageIndices.length * size * size * 3);
   values.forEach((part, i) => inputs.set(part, i * part.length));
-  return withLabels(split, kept, inputs, [size, size, 3]);
+  return withLabels(split, imageIndices, inputs, [size, size, 3]);
 }
 
 /** Runs a frozen ONNX classifier over the split (cached) for the projection backbone. */
@@ -77,15 +77,15 @@ export async function loadFeatureData(
   progress: ProgressListener,
 ): Promise<LearnData> {
   const result = await extractOnnxFeatures(split.paths, options, progress);
-  return withLabels(split, result.kept, result.features, [result.dim]);
+  return withLabels(split, result.imageIndices, result.features, [result.dim]);
 }
 
-function withLabels(split: SplitImages, kept: number[], inputs: Float32Array, shape: number[]): LearnData {
+function withLabels(split: SplitImages, imageIndices: number[], inputs: Float32Array, shape: number[]): LearnData {
   return {
     inputs,
     inputShape: shape,
-    fgLabels: Int32Array.from(kept, (i) => split.fgLabels[i]),
-    bgLabels: Int32Array.from(kept, (i) => split.bgLabels[i]),
+    fgLabels: Int32Array.from(imageIndices, (i) => split.fgLabels[i]),
+    bgLabels: Int32Array.from(imageIndices, (i) => split.bgLabels[i]),
     numFg: split.numFg,
     numBg: BACKGROUNDS.length,
   };

@@ -36,7 +36,7 @@ export async function writeTensors(
   return index;
 }
 
-/** Reads tensors written by `writeTensors`, checking that the file is as long as the index says. */
+/** Reads tensors written by `writeTensors`, checking that the file is as long as its index requires. */
 export async function readTensors(
   dir: string,
   file: string,
@@ -47,7 +47,10 @@ export async function readTensors(
   const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const needed = index.reduce((end, entry) => Math.max(end, entry.offset + entry.length), 0);
   if (values.length < needed) {
-    throw new Error(`${path} holds ${values.length} values but its index needs ${needed}; the file is truncated.`);
+    throw new Error(
+      `${path} is truncated: it contains ${values.length} values but its index needs ${needed}. ` +
+        `Retrain or restore the file.`,
+    );
   }
   return index.map((entry) => ({
     name: entry.name,

@@ -30,8 +30,8 @@ export interface ClassDescription {
 
 /**
  * Collects the details of every class in the split. Example photos come from
- * `<foregrounds>/<folder>/`, where the folder is the class wnid, its index or its name
- * (case and `_`/space insensitive); a class without a folder gets no examples.
+ * `<foregrounds>/<folder>/`, where the folder is the class wnid, its index or its name, ignoring
+ * case and treating `_` as a space. A class without a folder gets no examples.
  */
 export async function loadClassDetails(
   dataset: VerifyDataset,

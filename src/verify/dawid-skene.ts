@@ -25,12 +25,12 @@ export interface DawidSkeneOptions {
 }
 
 /**
- * Estimates the true binary label of each item from noisy annotators with the Dawid-Skene EM
- * algorithm (Dawid and Skene 1979), two classes: start from the share of true votes per item,
- * then alternate (M) each annotator's sensitivity and specificity and the class prior from the
- * current posteriors, and (E) each item's posterior from the product of its annotators'
- * likelihoods. Rates get add-one (Laplace) smoothing so an annotator with few items never
- * reaches 0 or 1 and vetoes every item.
+ * Estimates the true binary label of each item from noisy annotators with the two-class
+ * Dawid-Skene EM algorithm. It starts from the share of true votes per item. Each round then
+ * fits every annotator's sensitivity and specificity and the class prior to the current
+ * posteriors (M step), and recomputes each item's posterior from its annotators' likelihoods
+ * (E step). Rates get add-one (Laplace) smoothing, so an annotator with few items never reaches
+ * 0 or 1 and cannot veto every item alone.
  */
 export function dawidSkene(labels: BinaryLabel[], options: DawidSkeneOptions = {}): DawidSkeneResult {
   const known = options.known ?? new Map<string, boolean>();

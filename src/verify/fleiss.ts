@@ -3,7 +3,7 @@
  * Items may have different numbers of raters; each item's agreement is
  * P_i = (sum_j n_ij^2 - n_i) / (n_i (n_i - 1)), and items with fewer than two raters are
  * skipped. kappa = (mean P_i - P_e) / (1 - P_e) with P_e = sum_j p_j^2, where p_j is category
- * j's share of all ratings (Fleiss 1971). Returns NaN when no item has two raters or every
+ * j's share of all ratings. Returns NaN when no item has two raters or every
  * rating falls in one category (P_e = 1).
  */
 export function fleissKappa(counts: number[][]): number {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-/** An HTTP error with its status; the server logs it with the request ids and answers JSON. */
+/** An HTTP error with its status. The server logs it with the request ids and responds with JSON. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -43,24 +43,40 @@ export function sendBytes(response: ServerResponse, type: string, bytes: Buffer 
 
 /**
  * Reads a JSON request body of at most `maxBytes`. Rejects a larger declared or streamed body
- * with 413 before buffering it, a non-JSON content type with 415 and invalid JSON with 400.
+ * with 413 as soon as the limit is passed, without buffering the rest, a non-JSON content type
+ * with 415 and invalid JSON with 400. The rest of an oversize body is read and dropped, so the
+ * client still receives the 413 response.
  */
 export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
   const type = request.headers["content-type"] ?? "";
   if (!/^application\/json(\s*;|$)/i.test(type)) {
+    request.resume();
     throw new HttpError(415, "Send the body as application/json.");
   }
-  const declared = Number(request.headers["content-length"] ?? "0");
-  if (declared > maxBytes) throw new HttpError(413, `Request body exceeds ${maxBytes} bytes.`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpError(413, `Request body exceeds ${maxBytes} bytes.`);
-    chunks.push(chunk as Buffer);
+  const tooLarge = new HttpError(413, `Request body exceeds ${maxBytes} bytes.`);
+  if (Number(request.headers["content-length"] ?? "0") > maxBytes) {
+    request.resume();
+    throw tooLarge;
   }
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      request.off("data", onData);
+      request.resume();
+      reject(tooLarge);
+    };
+    request.on("data", onData);
+    request.once("end", () => resolve(Buffer.concat(chunks)));
+    request.once("error", reject);
+  });
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(body.toString("utf8"));
   } catch {
     throw new HttpError(400, "Request body is not valid JSON.");
   }

@@ -58,7 +58,7 @@ export const ServeOptions = StoreOptions.extend(QueueOptions.shape)
     foregrounds: z.string().min(1).optional(),
     /** CSV of gold images (`id,present,unsafe`) loaded into the store before serving. */
     gold: z.string().min(1).optional(),
-    /** Interface to bind; loopback unless told otherwise (default 127.0.0.1). */
+    /** Interface to bind (default 127.0.0.1, loopback only). */
     host: z.string().min(1).default(DEFAULTS.host),
     /** TCP port; 0 picks a free port (default 8080). */
     port: z.coerce.number().int().min(0).max(65535).default(DEFAULTS.port),

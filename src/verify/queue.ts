@@ -18,18 +18,18 @@ export interface Batch {
 export interface AssignOptions extends Pick<QueueOptions, "votes" | "goldPerBatch" | "reserveMinutes"> {
   /** Images per batch (default BATCH_SIZE). */
   batchSize?: number;
-  /** Where the batch comes from: `web` or `mturk` (default `web`). */
+  /** Origin of the batch: `web` or `mturk` (default `web`). */
   source?: string;
   /** Clock in ms, for tests (default Date.now()). */
   now?: number;
 }
 
 /**
- * Returns the annotator's open batch, or assigns a new one: images that still need votes, that
- * this annotator has not seen and that open batches of others have not reserved up to the vote
- * count, in queue order, plus gold images at random positions. Returns undefined when no image
- * needs this annotator. Runs in one immediate transaction, so two server processes sharing a
- * store never over-assign.
+ * Returns the annotator's open batch, or assigns a new one. A new batch takes, in queue order,
+ * images that still need votes and that this annotator has not seen, counting open batches of
+ * others as votes to come. Gold images go in at random positions. Returns undefined when no
+ * image needs this annotator. Runs in one immediate transaction, so two server processes
+ * sharing a store do not over-assign.
  */
 export function assignBatch(
   db: Database.Database,

@@ -78,7 +78,7 @@ async function handle(
       return;
     }
     if (url.pathname === "/favicon.ico") {
-      // Browsers ask for it on every page load; answering without logging keeps the log for real errors.
+      // Browsers request it on every page load, and a 404 there would fill the log with noise.
       response.writeHead(204, SECURITY_HEADERS).end();
       return;
     }
@@ -91,7 +91,6 @@ async function handle(
     logRejected(status, ids, error);
     if (!response.headersSent) sendJson(response, status, { error: message });
     else response.destroy();
-    if (status === 413) request.resume();
   }
 }
 

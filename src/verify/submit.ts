@@ -28,7 +28,7 @@ export interface SubmitResult {
   gold: { seen: number; correct: number };
 }
 
-/** A submission that does not fit its batch; the server answers with `status`. */
+/** A submission that does not fit its batch; the server responds with `status`. */
 export class SubmitError extends Error {
   constructor(
     readonly status: number,

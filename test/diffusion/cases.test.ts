@@ -26,22 +26,38 @@ describe("strength at the edges", () => {
   it("strength 1 runs every DDIM step", async () => {
     // Leading spacing, 5 steps: ratio 1000 / 5 = 200, timesteps 0..800 reversed, + offset 1.
     await withOracle({}, async (pipeline) => {
-      const result = await pipeline.img2img({ ...request, strength: 1, numInferenceSteps: 5, scheduler: "ddim" });
+      const result = await pipeline.img2img({
+        ...request,
+        strength: 1,
+        numInferenceSteps: 5,
+        scheduler: "ddim",
+      });
       assert.deepEqual(result.timesteps, [801, 601, 401, 201, 1]);
       const noise = new Random("case").normals(4 * CELLS);
       const encoded = encodedLatent(guideLevels, CELLS);
       const a = abar[801];
       const expected = encoded.map((v, i) => Math.sqrt(a) * v + Math.sqrt(1 - a) * noise[i]);
-      assert.ok(maxDifference(result.latents.initial[0], expected) < 1e-6, "guide noised at t = 801");
+      assert.ok(
+        maxDifference(result.latents.initial[0], expected) < 1e-6,
+        "guide noised at t = 801",
+      );
       assert.equal(pipeline.model.unet.runCount, 5);
     });
   });
 
-  for (const [strength, steps] of [[0.1, 5], [0.8, 1]]) {
+  for (const [strength, steps] of [
+    [0.1, 5],
+    [0.8, 1],
+  ]) {
     it(`strength ${strength} with ${steps} steps returns guide`, async () => {
       // floor(steps * strength) = floor(0.5) = floor(0.8) = 0 steps to run.
       await withOracle({}, async (pipeline) => {
-        const result = await pipeline.img2img({ ...request, strength, numInferenceSteps: steps, scheduler: "ddim" });
+        const result = await pipeline.img2img({
+          ...request,
+          strength,
+          numInferenceSteps: steps,
+          scheduler: "ddim",
+        });
         assert.deepEqual(result.timesteps, []);
         assert.deepEqual(result.images[0].data, guide.data);
         assert.equal(pipeline.model.unet.runCount, 0);
@@ -56,7 +72,12 @@ describe("PNDM and Euler are not DDIM", () => {
     const descending = Array.from({ length: 20 }, (_, i) => 951 - 50 * i);
     const expected = [951, 901, ...descending.slice(1)];
     await withOracle({}, async (pipeline) => {
-      const result = await pipeline.img2img({ ...request, strength: 1, numInferenceSteps: 20, scheduler: "pndm" });
+      const result = await pipeline.img2img({
+        ...request,
+        strength: 1,
+        numInferenceSteps: 20,
+        scheduler: "pndm",
+      });
       assert.equal(result.timesteps.length, 21);
       assert.deepEqual(result.timesteps, expected);
       assert.equal(pipeline.model.unet.runCount, 21);
@@ -84,7 +105,12 @@ describe("PNDM and Euler are not DDIM", () => {
     // 10 linspace steps, strength 0.5: start index 5, t = 999 * 4 / 9 = 444 (fractional),
     // sigma interpolated linearly between sigma_444 and sigma_445.
     await withOracle({}, async (pipeline) => {
-      const result = await pipeline.img2img({ ...request, strength: 0.5, numInferenceSteps: 10, scheduler: "euler-ancestral" });
+      const result = await pipeline.img2img({
+        ...request,
+        strength: 0.5,
+        numInferenceSteps: 10,
+        scheduler: "euler-ancestral",
+      });
       const t = (999 * 4) / 9;
       assert.ok(Math.abs(result.timesteps[0] - t) < 1e-9);
       const sigmaAt = (s: number) => Math.sqrt((1 - abar[s]) / abar[s]);
@@ -112,7 +138,12 @@ describe("latent scaling on both sides", () => {
     // Oracle x0 = the scaled latent of grey: Euler lands exactly on it, decoding gives 128.
     const grey = encodedLatent([128 / 127.5 - 1, 128 / 127.5 - 1, 128 / 127.5 - 1], CELLS);
     await withOracle({ x0: grey }, async (pipeline) => {
-      const result = await pipeline.img2img({ ...request, strength: 0.8, numInferenceSteps: 10, scheduler: "euler-ancestral" });
+      const result = await pipeline.img2img({
+        ...request,
+        strength: 0.8,
+        numInferenceSteps: 10,
+        scheduler: "euler-ancestral",
+      });
       assert.ok(Math.abs(mean(result.images[0].data) - 128) <= 2);
     });
   });
@@ -136,16 +167,29 @@ describe("latent scaling on both sides", () => {
 });
 
 describe("UNet timestep dtype", () => {
-  for (const [type, shape] of [["int64", []], ["float", [1]], ["int64", [1]], ["float16", ["batch"]]] as const) {
+  for (const [type, shape] of [
+    ["int64", []],
+    ["float", [1]],
+    ["int64", [1]],
+    ["float16", ["batch"]],
+  ] as const) {
     it(`timestep ${type} shape [${shape.join(",")}] runs`, async () => {
-      await withOracle({ timestepType: type, timestepShape: [...shape], scheduler: { set_alpha_to_one: true } }, async (pipeline) => {
-        const expectedType = type === "float" ? "float32" : type;
-        assert.equal(pipeline.model.unet.inputType("timestep"), expectedType);
-        const result = await pipeline.img2img({ ...request, strength: 1, numInferenceSteps: 5, scheduler: "ddim" });
-        // DDIM timesteps are integers, so every dtype receives the exact value and lands on x0
-        // (float16 represents integers up to 2048 exactly).
-        assert.ok(maxDifference(result.latents.final[0], targetLatent()) < 1e-4);
-      });
+      await withOracle(
+        { timestepType: type, timestepShape: [...shape], scheduler: { set_alpha_to_one: true } },
+        async (pipeline) => {
+          const expectedType = type === "float" ? "float32" : type;
+          assert.equal(pipeline.model.unet.inputType("timestep"), expectedType);
+          const result = await pipeline.img2img({
+            ...request,
+            strength: 1,
+            numInferenceSteps: 5,
+            scheduler: "ddim",
+          });
+          // DDIM timesteps are integers, so every dtype receives the exact value and lands on x0
+          // (float16 represents integers up to 2048 exactly).
+          assert.ok(maxDifference(result.latents.final[0], targetLatent()) < 1e-4);
+        },
+      );
     });
   }
 });
@@ -158,9 +202,24 @@ describe("seeds and batches", () => {
       await writeTinyModel(dir, { seed: 1 });
       const pipeline = await loadStableDiffusion(dir, { threads: 2 });
       const images = [flatImage([200, 30, 30], 64), flatImage([10, 90, 250], 64)];
-      const base = { strength: 0.9, numInferenceSteps: 6, guidanceScale: 5, scheduler: "euler-ancestral" as const };
-      const one = await pipeline.img2img({ ...base, images: images.slice(0, 1), prompts: ["a dog"], seeds: ["42"] });
-      const two = await pipeline.img2img({ ...base, images, prompts: ["a dog", "a cat"], seeds: ["42", "43"] });
+      const base = {
+        strength: 0.9,
+        numInferenceSteps: 6,
+        guidanceScale: 5,
+        scheduler: "euler-ancestral" as const,
+      };
+      const one = await pipeline.img2img({
+        ...base,
+        images: images.slice(0, 1),
+        prompts: ["a dog"],
+        seeds: ["42"],
+      });
+      const two = await pipeline.img2img({
+        ...base,
+        images,
+        prompts: ["a dog", "a cat"],
+        seeds: ["42", "43"],
+      });
       assert.deepEqual(two.latents.initial[0], one.latents.initial[0]);
       assert.deepEqual(two.latents.final[0], one.latents.final[0]);
       assert.deepEqual(two.images[0].data, one.images[0].data);
@@ -178,8 +237,13 @@ describe("seeds and batches", () => {
       assert.deepEqual(pipeline.model.encoderNoiseInputs, ["d3s_noise_0"]);
       const run = (seeds: string[]) =>
         pipeline.img2img({
-          images: seeds.map(() => guide), prompts: seeds.map(() => "x"), seeds,
-          strength: 1, numInferenceSteps: 5, guidanceScale: 5, scheduler: "ddim",
+          images: seeds.map(() => guide),
+          prompts: seeds.map(() => "x"),
+          seeds,
+          strength: 1,
+          numInferenceSteps: 5,
+          guidanceScale: 5,
+          scheduler: "ddim",
         });
       const first = await run(["42"]);
       const again = await run(["42"]);

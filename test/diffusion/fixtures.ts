@@ -6,7 +6,13 @@ import type { RgbImage } from "../../src/images/decode.js";
 import { tinyBpeFiles } from "../../src/diffusion/tiny-tokenizer.js";
 import { ClipTokenizer } from "../../src/diffusion/tokenizer.js";
 import { loadStableDiffusion, type StableDiffusionPipeline } from "../../src/diffusion/pipeline.js";
-import { SCALING, VAE_BIAS, VAE_GAIN, writeOracleModel, type OracleOptions } from "./oracle-model.js";
+import {
+  SCALING,
+  VAE_BIAS,
+  VAE_GAIN,
+  writeOracleModel,
+  type OracleOptions,
+} from "./oracle-model.js";
 
 export const SIZE = 16;
 export const CELLS = (SIZE / 8) ** 2;
@@ -36,7 +42,8 @@ export function blockImage(levels: ArrayLike<number>): RgbImage {
   for (let y = 0; y < SIZE; y++) {
     for (let x = 0; x < SIZE; x++) {
       const cell = Math.floor(y / 8) * side + Math.floor(x / 8);
-      for (let c = 0; c < 3; c++) data[(y * SIZE + x) * 3 + c] = Math.round((levels[c * CELLS + cell] + 1) * 127.5);
+      for (let c = 0; c < 3; c++)
+        data[(y * SIZE + x) * 3 + c] = Math.round((levels[c * CELLS + cell] + 1) * 127.5);
     }
   }
   return { data, width: SIZE, height: SIZE };
@@ -78,7 +85,13 @@ export function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): numbe
 /** Returns the oracle text encoder's mean hidden state for a prompt: mean token id / 50000. */
 export function promptMean(text: string): number {
   const { vocab, merges } = tinyBpeFiles();
-  const ranks = new Map(merges.split("\n").slice(1).filter(Boolean).map((merge, rank) => [merge, rank]));
+  const ranks = new Map(
+    merges
+      .split("\n")
+      .slice(1)
+      .filter(Boolean)
+      .map((merge, rank) => [merge, rank]),
+  );
   const tokenizer = new ClipTokenizer({ vocab: new Map(Object.entries(vocab)), ranks });
   return tokenizer.encode(text).reduce((a, b) => a + b, 0) / 77 / 50000;
 }

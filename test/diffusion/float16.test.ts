@@ -6,7 +6,14 @@ describe("float16 conversion", () => {
   it("known bit patterns", () => {
     // IEEE 754 binary16: 1 = 0x3c00, -2 = 0xc000, 65504 = 0x7bff (max), 2^-24 = 0x0001
     // (smallest subnormal), 1/3 = 0x3555 (rounded to nearest).
-    const table: Array<[number, number]> = [[1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [2 ** -24, 0x0001], [1 / 3, 0x3555], [0, 0]];
+    const table: Array<[number, number]> = [
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [65504, 0x7bff],
+      [2 ** -24, 0x0001],
+      [1 / 3, 0x3555],
+      [0, 0],
+    ];
     for (const [value, bits] of table) assert.equal(toHalfBits(value), bits, `${value}`);
     assert.equal(fromHalfBits(0x3555), 0.333251953125);
   });

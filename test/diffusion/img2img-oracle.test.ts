@@ -22,8 +22,13 @@ describe("img2img with the oracle UNet", () => {
       // always ends at sigma 0. The decoded image is then the oracle's target image.
       await withOracle({ scheduler: { set_alpha_to_one: true } }, async (pipeline) => {
         const result = await pipeline.img2img({
-          images: [guide], prompts: ["a photo of a dog"], seeds: ["seed-a"],
-          strength: 0.9, numInferenceSteps: 10, guidanceScale: 5, scheduler,
+          images: [guide],
+          prompts: ["a photo of a dog"],
+          seeds: ["seed-a"],
+          strength: 0.9,
+          numInferenceSteps: 10,
+          guidanceScale: 5,
+          scheduler,
         });
         assert.ok(maxDifference(result.latents.final[0], targetLatent()) < 1e-4);
         assert.deepEqual(result.images[0].data, targetImage().data);
@@ -39,8 +44,13 @@ describe("img2img with the oracle UNet", () => {
       // (set_alpha_to_one false) ends at abar_0: x = sqrt(abar_0) x0 + sqrt(1 - abar_0) eps.
       await withOracle({}, async (pipeline) => {
         const result = await pipeline.img2img({
-          images: [guide], prompts: ["x"], seeds: ["seed-b"],
-          strength: 1, numInferenceSteps: 20, guidanceScale: 1, scheduler,
+          images: [guide],
+          prompts: ["x"],
+          seeds: ["seed-b"],
+          strength: 1,
+          numInferenceSteps: 20,
+          guidanceScale: 1,
+          scheduler,
         });
         const a = abar[951];
         const noise = new Random("seed-b").normals(4 * CELLS);
@@ -65,23 +75,64 @@ describe("img2img with the oracle UNet", () => {
       const d = promptMean("a photo of a dog") - emptyMean;
       const run = (guidanceScale: number) =>
         pipeline.img2img({
-          images: [guide], prompts: ["a photo of a dog"], seeds: ["g"],
-          strength: 1, numInferenceSteps: 1, guidanceScale, scheduler: "ddim",
+          images: [guide],
+          prompts: ["a photo of a dog"],
+          seeds: ["g"],
+          strength: 1,
+          numInferenceSteps: 1,
+          guidanceScale,
+          scheduler: "ddim",
         });
       const x0 = targetLatent();
       const coefficient = Math.sqrt((1 - abar[1]) / abar[1]) * gain * d;
-      for (const [scale, effective] of [[0.5, 1], [1, 1], [3, 3], [7.5, 7.5]]) {
+      for (const [scale, effective] of [
+        [0.5, 1],
+        [1, 1],
+        [3, 3],
+        [7.5, 7.5],
+      ]) {
         const final = (await run(scale)).latents.final[0];
         const expected = x0.map((v) => v - effective * coefficient);
-        assert.ok(maxDifference(final, expected) < 1e-3, `scale ${scale}: ${maxDifference(final, expected)}`);
+        assert.ok(
+          maxDifference(final, expected) < 1e-3,
+          `scale ${scale}: ${maxDifference(final, expected)}`,
+        );
       }
+    });
+  });
+
+  it("progress reports each step", async () => {
+    // 10 steps at strength 0.5 leave 5 DDIM steps.
+    await withOracle({}, async (pipeline) => {
+      const events: Array<[number, number]> = [];
+      await pipeline.img2img({
+        images: [guide],
+        prompts: ["x"],
+        seeds: ["p"],
+        strength: 0.5,
+        numInferenceSteps: 10,
+        guidanceScale: 5,
+        onProgress: (event) => events.push([event.done, event.total]),
+      });
+      assert.deepEqual(events, [
+        [1, 5],
+        [2, 5],
+        [3, 5],
+        [4, 5],
+        [5, 5],
+      ]);
     });
   });
 
   it("strength 0 returns the guide", async () => {
     await withOracle({}, async (pipeline) => {
       const result = await pipeline.img2img({
-        images: [guide], prompts: ["x"], seeds: ["s"], strength: 0, numInferenceSteps: 50, guidanceScale: 5,
+        images: [guide],
+        prompts: ["x"],
+        seeds: ["s"],
+        strength: 0,
+        numInferenceSteps: 50,
+        guidanceScale: 5,
       });
       assert.deepEqual(result.images[0], guide);
       assert.deepEqual(result.timesteps, []);

@@ -19,32 +19,49 @@ async function withFolder<T>(body: (dir: string) => Promise<T>): Promise<T> {
 }
 
 /** Asserts that loading rejects with a UserError whose message contains every fragment. */
-async function rejectsLoading(options: Partial<OracleOptions>, change: (dir: string) => Promise<void>, fragments: string[]) {
+async function rejectsLoading(
+  options: Partial<OracleOptions>,
+  change: (dir: string) => Promise<void>,
+  fragments: string[],
+) {
   await withFolder(async (dir) => {
     await writeOracleModel(dir, { x0: targetLatent(), ...options });
     await change(dir);
     await assert.rejects(loadStableDiffusion(dir), (error: Error) => {
       assert.ok(error instanceof UserError, `${error.name}: ${error.message}`);
-      for (const fragment of fragments) assert.ok(error.message.includes(fragment), `"${fragment}" in: ${error.message}`);
+      for (const fragment of fragments)
+        assert.ok(error.message.includes(fragment), `"${fragment}" in: ${error.message}`);
       return true;
     });
   });
 }
 
 const request = {
-  images: [flatImage([40, 200, 90])], prompts: ["a photo"], seeds: ["s"],
-  strength: 0.9, numInferenceSteps: 8, guidanceScale: 5,
+  images: [flatImage([40, 200, 90])],
+  prompts: ["a photo"],
+  seeds: ["s"],
+  strength: 0.9,
+  numInferenceSteps: 8,
+  guidanceScale: 5,
 };
 
 describe("model folder validation", () => {
-  for (const file of ["unet/model.onnx", "vae_decoder/model.onnx", "model_index.json", "scheduler/scheduler_config.json"]) {
+  for (const file of [
+    "unet/model.onnx",
+    "vae_decoder/model.onnx",
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+  ]) {
     it(`missing ${file} is named`, async () => {
       await rejectsLoading({}, (dir) => rm(join(dir, file)), [file, "missing"]);
     });
   }
 
   it("missing tokenizer is named", async () => {
-    await rejectsLoading({}, (dir) => rm(join(dir, "tokenizer/vocab.json")), ["tokenizer/vocab.json", "tokenizer.json"]);
+    await rejectsLoading({}, (dir) => rm(join(dir, "tokenizer/vocab.json")), [
+      "tokenizer/vocab.json",
+      "tokenizer.json",
+    ]);
   });
 
   it("missing external weights are named", async () => {
@@ -52,23 +69,34 @@ describe("model folder validation", () => {
   });
 
   it("wrong UNet input name", async () => {
-    await rejectsLoading({ unetSampleName: "latents" }, async () => undefined, ["unet/model.onnx", 'missing input "sample"', "latents"]);
+    await rejectsLoading({ unetSampleName: "latents" }, async () => undefined, [
+      "unet/model.onnx",
+      'missing input "sample"',
+      "latents",
+    ]);
   });
 
   it("wrong UNet input dtype", async () => {
-    await rejectsLoading({ unetSampleType: "int64" }, async () => undefined, ["unet/model.onnx", '"sample" has type int64', "float32 or float16"]);
+    await rejectsLoading({ unetSampleType: "int64" }, async () => undefined, [
+      "unet/model.onnx",
+      '"sample" has type int64',
+      "float32 or float16",
+    ]);
   });
 
   it("wrong text encoder input shape", async () => {
-    await rejectsLoading({ textLength: 64 }, async () => undefined, ["text_encoder/model.onnx", "size 64 on axis 1", "expected 77"]);
+    await rejectsLoading({ textLength: 64 }, async () => undefined, [
+      "text_encoder/model.onnx",
+      "size 64 on axis 1",
+      "expected 77",
+    ]);
   });
 
   it("wrong scheduler config value", async () => {
-    await rejectsLoading(
-      { scheduler: { beta_schedule: "cubic" } },
-      async () => undefined,
-      ["scheduler_config.json", "beta_schedule"],
-    );
+    await rejectsLoading({ scheduler: { beta_schedule: "cubic" } }, async () => undefined, [
+      "scheduler_config.json",
+      "beta_schedule",
+    ]);
   });
 });
 
@@ -96,6 +124,7 @@ describe("model formats", () => {
   for (const [label, options] of [
     ["float16", { float16: true }],
     ["external weights", { encoderExternal: true }],
+    ["opset 14", { encoderOpset: 14 }],
   ] as const) {
     it(`sampling encoder with ${label}`, async () => {
       // The rewritten encoder takes noise in its own float type and keeps its weights; the
@@ -134,7 +163,12 @@ describe("model formats", () => {
   it("non-finite VAE output names item", async () => {
     await withOracle({ decoderNaN: true }, async (pipeline) => {
       await assert.rejects(
-        pipeline.img2img({ ...request, images: [request.images[0], request.images[0]], prompts: ["a", "b"], seeds: ["s0", "s1"] }),
+        pipeline.img2img({
+          ...request,
+          images: [request.images[0], request.images[0]],
+          prompts: ["a", "b"],
+          seeds: ["s0", "s1"],
+        }),
         (error: Error) => {
           assert.ok(error instanceof NonFiniteOutputError);
           assert.equal(error.itemIndex, 0);
@@ -149,9 +183,18 @@ describe("model formats", () => {
   it("bad request values are named", async () => {
     await withOracle({}, async (pipeline) => {
       await assert.rejects(pipeline.img2img({ ...request, strength: 1.5 }), /"strength"/);
-      await assert.rejects(pipeline.img2img({ ...request, seeds: [] }), /"seeds" has 0 entries for 1 images/);
-      await assert.rejects(pipeline.img2img({ ...request, images: [flatImage([0, 0, 0], 12)] }), /multiples of 8/);
-      await assert.rejects(pipeline.img2img({ ...request, scheduler: "lms" as never }), /"scheduler"/);
+      await assert.rejects(
+        pipeline.img2img({ ...request, seeds: [] }),
+        /"seeds" has 0 entries for 1 images/,
+      );
+      await assert.rejects(
+        pipeline.img2img({ ...request, images: [flatImage([0, 0, 0], 12)] }),
+        /multiples of 8/,
+      );
+      await assert.rejects(
+        pipeline.img2img({ ...request, scheduler: "lms" as never }),
+        /"scheduler"/,
+      );
     });
   });
 });
@@ -192,7 +235,10 @@ describe("tiny model", () => {
     await withFolder(async (dir) => {
       await writeTinyModel(dir);
       const vocab = JSON.parse(await readFile(join(dir, "tokenizer/vocab.json"), "utf8"));
-      const merges = (await readFile(join(dir, "tokenizer/merges.txt"), "utf8")).split("\n").slice(1).filter(Boolean);
+      const merges = (await readFile(join(dir, "tokenizer/merges.txt"), "utf8"))
+        .split("\n")
+        .slice(1)
+        .filter(Boolean);
       const slow = await loadStableDiffusion(dir, { threads: 1 });
       const expected = slow.model.tokenizer.encode("a photo of a dog, in the snow");
       await slow.dispose();

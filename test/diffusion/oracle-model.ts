@@ -36,6 +36,8 @@ export interface OracleOptions {
   unetSampleType?: DataTypeName;
   /** Batch axis of the UNet's inputs: a number fixes it (default symbolic). */
   unetBatch?: number | string;
+  /** ONNX opset of the VAE encoder; default 17. */
+  encoderOpset?: number;
   /** Stores the VAE encoder's weights as external data (vae_encoder/weights.pb). */
   encoderExternal?: boolean;
   /** Length axis of the text encoder's input_ids; default 77. */
@@ -69,7 +71,9 @@ export function sd1AlphasCumprod(): Float64Array {
 export function encodedLatent(p: [number, number, number], cells: number): Float32Array {
   const out = new Float32Array(4 * cells);
   const channels = [...p, (p[0] + p[1] + p[2]) / 3];
-  channels.forEach((value, c) => out.fill(SCALING * (VAE_GAIN * value + VAE_BIAS), c * cells, (c + 1) * cells));
+  channels.forEach((value, c) =>
+    out.fill(SCALING * (VAE_GAIN * value + VAE_BIAS), c * cells, (c + 1) * cells),
+  );
   return out;
 }
 
@@ -83,10 +87,14 @@ export async function writeOracleModel(dir: string, options: OracleOptions): Pro
   const { vocab, merges } = tinyBpeFiles();
   await writeText(join(dir, "tokenizer/vocab.json"), JSON.stringify(vocab));
   await writeText(join(dir, "tokenizer/merges.txt"), merges);
-  await writeText(join(dir, "scheduler/scheduler_config.json"), JSON.stringify({ ...SD1_SCHEDULER_CONFIG, ...options.scheduler }));
+  await writeText(
+    join(dir, "scheduler/scheduler_config.json"),
+    JSON.stringify({ ...SD1_SCHEDULER_CONFIG, ...options.scheduler }),
+  );
   const index = { _class_name: "OnnxStableDiffusionPipeline", ...options.modelIndex };
   await writeText(join(dir, "model_index.json"), JSON.stringify(index));
-  if (options.vaeConfig) await writeText(join(dir, "vae_decoder/config.json"), JSON.stringify(options.vaeConfig));
+  if (options.vaeConfig)
+    await writeText(join(dir, "vae_decoder/config.json"), JSON.stringify(options.vaeConfig));
 }
 
 async function writeText(path: string, text: string | Uint8Array): Promise<void> {
@@ -117,7 +125,9 @@ function textEncoder(length: number): GraphBuilder {
     [{ name: "last_hidden_state", type: "float", shape: ["batch", length, HIDDEN] }],
   );
   const ids = g.node("Unsqueeze", [g.node("Cast", ["input_ids"], { to: 1 }), g.constantInt64([2])]);
-  g.node("Mul", [ids, g.constant(new Array(HIDDEN).fill(1 / 50000), [1, 1, HIDDEN])], {}, ["last_hidden_state"]);
+  g.node("Mul", [ids, g.constant(new Array(HIDDEN).fill(1 / 50000), [1, 1, HIDDEN])], {}, [
+    "last_hidden_state",
+  ]);
   return g;
 }
 
@@ -127,36 +137,73 @@ function unet(o: OracleOptions, floatType: DataTypeName): GraphBuilder {
   const sampleName = o.unetSampleName ?? "sample";
   const g = new GraphBuilder(
     [
-      { name: sampleName, type: o.unetSampleType ?? floatType, shape: [o.unetBatch ?? "batch", 4, side, side] },
-      { name: "timestep", type: o.timestepType ?? "float", shape: o.timestepShape ?? [o.unetBatch ?? "batch"] },
-      { name: "encoder_hidden_states", type: floatType, shape: [o.unetBatch ?? "batch", 77, HIDDEN] },
+      {
+        name: sampleName,
+        type: o.unetSampleType ?? floatType,
+        shape: [o.unetBatch ?? "batch", 4, side, side],
+      },
+      {
+        name: "timestep",
+        type: o.timestepType ?? "float",
+        shape: o.timestepShape ?? [o.unetBatch ?? "batch"],
+      },
+      {
+        name: "encoder_hidden_states",
+        type: floatType,
+        shape: [o.unetBatch ?? "batch", 77, HIDDEN],
+      },
     ],
     [{ name: "out_sample", type: floatType, shape: ["batch", 4, side, side] }],
   );
-  const x0 = g.initializer({ name: "x0", dims: [1, 4, side, side], data: o.x0, external: "x0.bin" });
+  const x0 = g.initializer({
+    name: "x0",
+    dims: [1, 4, side, side],
+    data: o.x0,
+    external: "x0.bin",
+  });
   if (o.x0.length !== 4 * cells) throw new Error("x0 has the wrong length");
   const sample = toFloat(g, sampleName, o.unetSampleType ?? floatType);
 
   // sigma at a fractional timestep: linear interpolation of the SD 1.x table.
-  const t = g.node("Reshape", [g.node("Cast", ["timestep"], { to: 1 }), g.constantInt64([-1, 1, 1, 1])]);
+  const t = g.node("Reshape", [
+    g.node("Cast", ["timestep"], { to: 1 }),
+    g.constantInt64([-1, 1, 1, 1]),
+  ]);
   const clamped = g.node("Clip", [t, g.constant([0], []), g.constant([999], [])]);
   const floor = g.node("Floor", [clamped]);
   const fraction = g.node("Sub", [clamped, floor]);
   const low = g.node("Cast", [floor], { to: 7 });
-  const high = g.node("Min", [g.node("Add", [low, g.constantInt64([1], [])]), g.constantInt64([999], [])]);
+  const high = g.node("Min", [
+    g.node("Add", [low, g.constantInt64([1], [])]),
+    g.constantInt64([999], []),
+  ]);
   const table = g.constant(sd1Sigmas(), [1000]);
   const sigmaLow = g.node("Gather", [table, low]);
   const sigmaHigh = g.node("Gather", [table, high]);
-  const sigma = g.node("Add", [sigmaLow, g.node("Mul", [fraction, g.node("Sub", [sigmaHigh, sigmaLow])])]);
-  const root = g.node("Sqrt", [g.node("Add", [g.node("Mul", [sigma, sigma]), g.constant([1], [])])]);
+  const sigma = g.node("Add", [
+    sigmaLow,
+    g.node("Mul", [fraction, g.node("Sub", [sigmaHigh, sigmaLow])]),
+  ]);
+  const root = g.node("Sqrt", [
+    g.node("Add", [g.node("Mul", [sigma, sigma]), g.constant([1], [])]),
+  ]);
   const sqrtAlphaBar = g.node("Div", [g.constant([1], []), root]);
   const sqrtOneMinus = g.node("Div", [sigma, root]);
-  const eps = g.node("Div", [g.node("Sub", [sample, g.node("Mul", [sqrtAlphaBar, x0])]), sqrtOneMinus]);
+  const eps = g.node("Div", [
+    g.node("Sub", [sample, g.node("Mul", [sqrtAlphaBar, x0])]),
+    sqrtOneMinus,
+  ]);
 
   // Text term: gain * (mean hidden state - mean hidden state of the empty prompt).
   const hidden = toFloat(g, "encoder_hidden_states", floatType);
-  const mean = g.node("Reshape", [g.node("ReduceMean", [hidden], { axes: [1, 2], keepdims: 1 }), g.constantInt64([-1, 1, 1, 1])]);
-  const text = g.node("Mul", [g.node("Sub", [mean, g.constant([o.emptyMean ?? 0], [])]), g.constant([o.guidanceGain ?? 0], [])]);
+  const mean = g.node("Reshape", [
+    g.node("ReduceMean", [hidden], { axes: [1, 2], keepdims: 1 }),
+    g.constantInt64([-1, 1, 1, 1]),
+  ]);
+  const text = g.node("Mul", [
+    g.node("Sub", [mean, g.constant([o.emptyMean ?? 0], [])]),
+    g.constant([o.guidanceGain ?? 0], []),
+  ]);
   output(g, g.node("Add", [eps, text]), "out_sample", floatType);
   return g;
 }
@@ -166,22 +213,44 @@ function vaeEncoder(o: OracleOptions, floatType: DataTypeName): GraphBuilder {
   const channels = kind === "mean-logvar" ? 8 : 4;
   const g = new GraphBuilder(
     [{ name: "sample", type: floatType, shape: ["batch", 3, "height", "width"] }],
-    [{ name: kind === "mean-logvar" ? "latent_dist" : "latent_sample", type: floatType, shape: ["batch", channels, "h", "w"] }],
+    [
+      {
+        name: kind === "mean-logvar" ? "latent_dist" : "latent_sample",
+        type: floatType,
+        shape: ["batch", channels, "h", "w"],
+      },
+    ],
+    o.encoderOpset,
   );
-  const pooled = g.node("AveragePool", [toFloat(g, "sample", floatType)], { kernel_shape: [8, 8], strides: [8, 8] });
+  const pooled = g.node("AveragePool", [toFloat(g, "sample", floatType)], {
+    kernel_shape: [8, 8],
+    strides: [8, 8],
+  });
   const k = VAE_GAIN;
   const weight = [k, 0, 0, 0, k, 0, 0, 0, k, k / 3, k / 3, k / 3];
   const weightName = o.encoderExternal
-    ? g.initializer({ name: "weight", dims: [4, 3, 1, 1], data: Float32Array.from(weight), external: "weights.pb" })
+    ? g.initializer({
+        name: "weight",
+        dims: [4, 3, 1, 1],
+        data: Float32Array.from(weight),
+        external: "weights.pb",
+      })
     : g.constant(weight, [4, 3, 1, 1]);
-  const mean = g.node("Conv", [pooled, weightName, g.constant([VAE_BIAS, VAE_BIAS, VAE_BIAS, VAE_BIAS], [4])]);
+  const mean = g.node("Conv", [
+    pooled,
+    weightName,
+    g.constant([VAE_BIAS, VAE_BIAS, VAE_BIAS, VAE_BIAS], [4]),
+  ]);
   const name = kind === "mean-logvar" ? "latent_dist" : "latent_sample";
   if (kind === "latent") {
     output(g, mean, name, floatType);
     return g;
   }
   // log-variance -2 everywhere: std = exp(-1).
-  const logVariance = g.node("Add", [g.node("Mul", [mean, g.constant([0], [])]), g.constant([-2], [])]);
+  const logVariance = g.node("Add", [
+    g.node("Mul", [mean, g.constant([0], [])]),
+    g.constant([-2], []),
+  ]);
   if (kind === "mean-logvar") {
     output(g, g.node("Concat", [mean, logVariance], { axis: 1 }), name, floatType);
     return g;
@@ -200,7 +269,11 @@ function vaeDecoder(o: OracleOptions, floatType: DataTypeName): GraphBuilder {
   const k = VAE_GAIN;
   const weight = [1 / k, 0, 0, 0, 0, 1 / k, 0, 0, 0, 0, 1 / k, 0];
   const bias = new Array(3).fill(-VAE_BIAS / k);
-  let pixels = g.node("Conv", [toFloat(g, "latent_sample", floatType), g.constant(weight, [3, 4, 1, 1]), g.constant(bias, [3])]);
+  let pixels = g.node("Conv", [
+    toFloat(g, "latent_sample", floatType),
+    g.constant(weight, [3, 4, 1, 1]),
+    g.constant(bias, [3]),
+  ]);
   pixels = g.node("Resize", [pixels, "", g.constant([1, 1, 8, 8], [4])], { mode: "nearest" });
   if (o.decoderNaN) pixels = g.node("Mul", [pixels, g.constant([NaN], [])]);
   output(g, pixels, "sample", floatType);

@@ -31,9 +31,18 @@ describe("SD 1.x noise schedule", () => {
 
   it("timestep spacings", () => {
     // leading: i * floor(1000 / 10) + 1; linspace: round(i * 999 / 9); trailing: round(1000 - i * 100) - 1.
-    assert.deepEqual(spacedTimesteps(config, 10, "leading"), [901, 801, 701, 601, 501, 401, 301, 201, 101, 1]);
-    assert.deepEqual(spacedTimesteps(config, 10, "linspace"), [999, 888, 777, 666, 555, 444, 333, 222, 111, 0]);
-    assert.deepEqual(spacedTimesteps(config, 10, "trailing"), [999, 899, 799, 699, 599, 499, 399, 299, 199, 99]);
+    assert.deepEqual(
+      spacedTimesteps(config, 10, "leading"),
+      [901, 801, 701, 601, 501, 401, 301, 201, 101, 1],
+    );
+    assert.deepEqual(
+      spacedTimesteps(config, 10, "linspace"),
+      [999, 888, 777, 666, 555, 444, 333, 222, 111, 0],
+    );
+    assert.deepEqual(
+      spacedTimesteps(config, 10, "trailing"),
+      [999, 899, 799, 699, 599, 499, 399, 299, 199, 99],
+    );
     // linspace with 3 steps hits 499.5, which numpy rounds half to even: 500.
     assert.deepEqual(spacedTimesteps(config, 3, "linspace"), [999, 500, 0]);
   });
@@ -75,14 +84,27 @@ describe("DDIM", () => {
   it("v prediction recovers x0", () => {
     // v = sqrt(abar) eps - sqrt(1 - abar) x0 for known x0 and eps; the step must equal the
     // epsilon step fed the same eps.
-    const v = parseSchedulerConfig({ ...SD1_SCHEDULER_CONFIG, prediction_type: "v_prediction" }, "v");
+    const v = parseSchedulerConfig(
+      { ...SD1_SCHEDULER_CONFIG, prediction_type: "v_prediction" },
+      "v",
+    );
     const a = abar[981];
     const x0 = 0.4;
     const eps = -0.7;
     const x = Math.sqrt(a) * x0 + Math.sqrt(1 - a) * eps;
     const velocity = Math.sqrt(a) * eps - Math.sqrt(1 - a) * x0;
-    const fromV = new DdimScheduler(v, 50).step(Float32Array.of(velocity), 0, Float32Array.of(x), () => new Float32Array(1));
-    const fromEps = new DdimScheduler(config, 50).step(Float32Array.of(eps), 0, Float32Array.of(x), () => new Float32Array(1));
+    const fromV = new DdimScheduler(v, 50).step(
+      Float32Array.of(velocity),
+      0,
+      Float32Array.of(x),
+      () => new Float32Array(1),
+    );
+    const fromEps = new DdimScheduler(config, 50).step(
+      Float32Array.of(eps),
+      0,
+      Float32Array.of(x),
+      () => new Float32Array(1),
+    );
     close(fromV[0], fromEps[0], 1e-6);
   });
 });

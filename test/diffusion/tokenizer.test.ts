@@ -7,9 +7,26 @@ import { byteCharacters, ClipTokenizer } from "../../src/diffusion/tokenizer.js"
 
 // Fixture vocabulary in CLIP's order: ids 0..255 are the byte characters, 256..511 the same
 // with "</w>", then one id per merge (512 + rank), then <|startoftext|> and <|endoftext|>.
-const MERGES = ["h e", "l l", "he ll", "hell o</w>", "i t</w>", "' s</w>", "d o", "do g</w>", "c a", "ca f"];
+const MERGES = [
+  "h e",
+  "l l",
+  "he ll",
+  "hell o</w>",
+  "i t</w>",
+  "' s</w>",
+  "d o",
+  "do g</w>",
+  "c a",
+  "ca f",
+];
 const chars = byteCharacters();
-const tokens = [...chars, ...chars.map((c) => `${c}</w>`), ...MERGES.map((m) => m.replace(" ", "")), "<|startoftext|>", "<|endoftext|>"];
+const tokens = [
+  ...chars,
+  ...chars.map((c) => `${c}</w>`),
+  ...MERGES.map((m) => m.replace(" ", "")),
+  "<|startoftext|>",
+  "<|endoftext|>",
+];
 const vocab = new Map(tokens.map((token, id) => [token, id]));
 const ranks = new Map(MERGES.map((merge, rank) => [merge, rank]));
 const BOS = 512 + MERGES.length;
@@ -89,7 +106,10 @@ describe("CLIP tokenizer", () => {
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, "vocab.json"), JSON.stringify(Object.fromEntries(vocab)));
       await writeFile(join(dir, "merges.txt"), `#version: 0.2\n${MERGES.join("\n")}\n`);
-      await writeFile(join(dir, "tokenizer_config.json"), JSON.stringify({ pad_token: { content: "!" }, model_max_length: 77 }));
+      await writeFile(
+        join(dir, "tokenizer_config.json"),
+        JSON.stringify({ pad_token: { content: "!" }, model_max_length: 77 }),
+      );
       const loaded = await ClipTokenizer.fromFolder(dir);
       assert.deepEqual(loaded.encode("dog"), [BOS, DOG, EOS, ...new Array(74).fill(33)]);
     } finally {

@@ -92,7 +92,7 @@ test("released layout crops the generated half", async () => {
   for (let i = 0; i < tensor.length; i += 3) colours.add(`${tensor[i]},${tensor[i + 1]},${tensor[i + 2]}`);
   assert.deepEqual([...colours], ["0,0,255"]);
 
-  // End to end: the colour classifier sees blue (class 30); the non-grid image is unreadable.
+  // End to end: the colour classifier predicts blue (class 30), and the non-grid image is unreadable.
   const model = join(root, "colour.onnx");
   await writeColourClassifier(model);
   const { results } = await evaluate({ dataset: root, models: [model], out: join(root, "out"), workers: 1, resamples: 20, report: false });

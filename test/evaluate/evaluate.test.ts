@@ -74,8 +74,10 @@ test("evaluate counts a fixture classifier", async () => {
   assert.ok(Math.abs(overall.dropTop1! - 0.4) < 1e-12);
   assert.ok(Math.abs(overall.dropTop5! - 0.2) < 1e-12);
   // The reference is always right, so each resampled drop is 1 - (resampled accuracy) >= 0.
-  assert.ok(overall.dropTop1Ci![0] >= 0 && overall.dropTop1Ci![1] <= 1);
-  assert.ok(overall.top1Ci[0] <= overall.top1 && overall.top1 <= overall.top1Ci[1]);
+  assert.ok(overall.dropTop1Ci![0] >= 0, `drop low ${overall.dropTop1Ci![0]}`);
+  assert.ok(overall.dropTop1Ci![1] <= 1, `drop high ${overall.dropTop1Ci![1]}`);
+  assert.ok(overall.top1Ci[0] <= overall.top1, `top-1 low ${overall.top1Ci[0]}`);
+  assert.ok(overall.top1 <= overall.top1Ci[1], `top-1 high ${overall.top1Ci[1]}`);
 
   // Class x background cells keep counts: class 30 on snow has 1 image and 0 right.
   const cell = results[0].cells.find((c) => c.label === 30 && c.background === "snow");
@@ -97,7 +99,7 @@ test("class map scores restricted logits", async () => {
   await writeColourClassifier(model);
   // Target label 0 = {12, 20}, label 1 = {10, 30}. A red image's full argmax is 10 -> label 1;
   // its restricted scores are max(logit 12, logit 20) for label 0 and max(10, 30) for label 1,
-  // and logit 10 is the largest, so restricted also says label 1.
+  // and logit 10 is the largest, so the restricted argmax is also label 1.
   const classMap = join(root, "map.json");
   await writeFile(classMap, JSON.stringify({ name: "two", labels: ["a", "b"], members: [[12, 20], [10, 30]] }));
   const dataset = await writeD3sSplit(join(root, "data"), [

@@ -12,9 +12,9 @@ export const GREEN: Colour = [0, 255, 0];
 export const BLUE: Colour = [0, 0, 255];
 
 /**
- * Classes of the colour classifier. Each colour's class wins on a flat image of that colour,
- * followed by its four runner-up classes in order (same centre, a bias lower by 1, 2, 3, 4), so
- * a flat red image's top-5 is exactly [10, 11, 12, 13, 14].
+ * Classes of the colour classifier. Each colour's class wins on a flat image of that colour.
+ * Its four runner-up classes share the centre with a bias lower by 1, 2, 3 and 4, so a flat red
+ * image's top-5 is exactly [10, 11, 12, 13, 14].
  */
 export const COLOUR_CLASSES: Array<{ colour: Colour; classes: number[] }> = [
   { colour: RED, classes: [10, 11, 12, 13, 14] },

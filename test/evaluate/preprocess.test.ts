@@ -43,8 +43,9 @@ test("bgr nhwc layout reorders channels", () => {
 });
 
 test("antialiased downsampling averages a checkerboard", () => {
-  // A 1-pixel checkerboard averages to 127.5. Downsampling by 8 widens the kernel to 8 (bilinear)
-  // or 16 (bicubic) input pixels, so interior outputs are grey; plain sampling would give 0 or 255.
+  // A 1-pixel checkerboard averages to 127.5. Downsampling by 8 widens the kernel's reach to 8
+  // (bilinear) or 16 (bicubic) input pixels on each side, so interior outputs are grey. Sampling
+  // without antialiasing would give 0 or 255.
   for (const interpolation of ["bilinear", "bicubic"] as const) {
     const out = resizePil(checkerboard(64), 8, 8, interpolation);
     for (let y = 1; y < 7; y++) {

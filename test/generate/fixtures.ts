@@ -39,7 +39,10 @@ export async function readTree(folder: string): Promise<Map<string, Buffer>> {
 }
 
 /** Returns the paths of a tree whose bytes differ from a reference tree, or that are missing. */
-export function differingFiles(reference: Map<string, Buffer>, other: Map<string, Buffer>): string[] {
+export function differingFiles(
+  reference: Map<string, Buffer>,
+  other: Map<string, Buffer>,
+): string[] {
   const paths = new Set([...reference.keys(), ...other.keys()]);
   return [...paths].filter((path) => {
     const a = reference.get(path);

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import sharp from "sharp";
+import type { ProgressEvent } from "../../src/core/progress.js";
 import { SplitMetadata } from "../../src/data/metadata.js";
 import { writeTinyModel } from "../../src/diffusion/tiny.js";
 import { runGenerate } from "../../src/generate/job.js";
+import { GraphBuilder } from "../../src/onnx/graph.js";
 import type { GenerateOptionsInput } from "../../src/generate/options.js";
 import {
   EXAMPLE_BACKGROUNDS,
@@ -37,10 +39,14 @@ test("composite run writes dataset", async () => {
   assert.equal(summary.done, EXAMPLE_ITEMS);
   // Two bad eagle files x 4 backgrounds.
   assert.equal(summary.skipped.length, 8);
-  assert.ok(summary.skipped.some((item) => /notes\.jpg.*unsupported image format/.test(item.reason)));
+  assert.ok(
+    summary.skipped.some((item) => /notes\.jpg.*unsupported image format/.test(item.reason)),
+  );
   assert.ok(summary.skipped.some((item) => /truncated\.jpg/.test(item.reason)));
 
-  const metadata = SplitMetadata.parse(JSON.parse(await readFile(join(out, "train", "metadata.json"), "utf8")));
+  const metadata = SplitMetadata.parse(
+    JSON.parse(await readFile(join(out, "train", "metadata.json"), "utf8")),
+  );
   assert.equal(metadata.length, EXAMPLE_ITEMS);
   const first = metadata[0];
   assert.equal(first.image, "background-shift/n01614925_eagle_0.png");
@@ -48,7 +54,10 @@ test("composite run writes dataset", async () => {
   assert.equal(first.background, "on grass");
   assert.equal(first.backgroundIdx, 0);
   assert.equal(first.hasInit, false);
-  assert.match(first.prompt, /^a photo of a bald eagle, a large eagle of North America .*, on grass$/);
+  assert.match(
+    first.prompt,
+    /^a photo of a bald eagle, a large eagle of North America .*, on grass$/,
+  );
 
   const lines = (await readFile(join(out, "train", "metadata.jsonl"), "utf8")).trim().split("\n");
   assert.equal(lines.length, EXAMPLE_ITEMS);
@@ -80,8 +89,19 @@ test("rerun skips finished items", async () => {
   };
   const first = await runGenerate({ ...options, limit: 5 });
   assert.equal(first.done, 5);
-  const second = await runGenerate(options);
+  const events: ProgressEvent[] = [];
+  const second = await runGenerate(options, (event) => events.push(event));
   assert.equal(second.alreadyDone, 5);
+  assert.deepEqual(events[0], {
+    stage: "generate",
+    done: 0,
+    total: 11,
+    status: "5 already finished",
+  });
+  assert.equal(events.at(-1)?.done, 11);
+  events.forEach((event, i) =>
+    assert.ok(i === 0 || event.done >= events[i - 1].done, `event ${i}`),
+  );
   assert.equal(second.done, EXAMPLE_ITEMS - 5);
   assert.equal(second.metadataEntries, EXAMPLE_ITEMS);
   await assert.rejects(runGenerate({ ...options, size: 48 }), /size: 32 before, 48 now/);
@@ -119,7 +139,10 @@ test("img2img same bytes across batches", async () => {
   const summary = await tinyRun(reference, { batchSize: 1 });
   assert.equal(summary.done, EXAMPLE_ITEMS);
   const manifest = JSON.parse(
-    await readFile(join(reference, "train", "manifests", "background-shift", "n02110063_dog_2.json"), "utf8"),
+    await readFile(
+      join(reference, "train", "manifests", "background-shift", "n02110063_dog_2.json"),
+      "utf8",
+    ),
   );
   // DDIM, 3 steps, steps_offset 1: timesteps [667, 334, 1]; strength 0.9 skips
   // 3 - int(3 x 0.9) = 1 step, leaving [334, 1].
@@ -145,6 +168,17 @@ test("img2img same bytes across batches", async () => {
   assert.deepEqual(differingFiles(expected, datasetFiles(await readTree(restarted))), []);
 });
 
+test("changed model rejected on resume", async () => {
+  const out = join(await temporaryFolder(), "out");
+  await tinyRun(out, { limit: 1 });
+  const other = join(await temporaryFolder("d3s-tiny-"), "tiny");
+  await writeTinyModel(other, { seed: 1 });
+  await assert.rejects(
+    tinyRun(out, { model: other }),
+    /other settings \(modelHash: "[0-9a-f]{64}" before/,
+  );
+});
+
 test("options rejected before any work", async () => {
   const base = { foregrounds: EXAMPLE_FOREGROUNDS, backgrounds: EXAMPLE_BACKGROUNDS };
   await assert.rejects(runGenerate(base), /Invalid --model: img2img needs --model DIR/);
@@ -168,4 +202,31 @@ test("options rejected before any work", async () => {
     runGenerate({ ...base, generator: "composite", recipes: ["background-shift"] }),
     /uses the background "in sand", but the backgrounds folder has no photos in sand\//,
   );
+});
+
+/** Writes a VAE decoder with the tiny model's names whose every output value is NaN. */
+async function writeNanDecoder(path: string): Promise<void> {
+  const builder = new GraphBuilder(
+    [{ name: "latent_sample", type: "float", shape: ["batch", 4, "height_latent", "width_latent"] }],
+    [{ name: "sample", type: "float", shape: ["batch", 3, "height", "width"] }],
+  );
+  const toPixels = builder.constant(new Float32Array(192 * 4).fill(1), [192, 4, 1, 1]);
+  const patches = builder.node("Conv", ["latent_sample", toPixels]);
+  const pixels = builder.node("DepthToSpace", [patches], { blocksize: 8, mode: "CRD" });
+  builder.node("Mul", [pixels, builder.constant([Number.NaN], [1])], {}, ["sample"]);
+  await writeFile(path, builder.build().model);
+}
+
+test("non-finite items skipped, run continues", async () => {
+  const folder = await temporaryFolder();
+  const broken = join(folder, "tiny");
+  await writeTinyModel(broken);
+  await writeNanDecoder(join(broken, "vae_decoder", "model.onnx"));
+  const out = join(folder, "out");
+  const summary = await tinyRun(out, { model: broken, limit: 3, batchSize: 2, saveInit: false });
+  assert.equal(summary.done, 0);
+  assert.equal(summary.skipped.length, 3);
+  for (const item of summary.skipped) assert.match(item.reason, /non-finite values/);
+  const images = await readdir(join(out, "train"));
+  assert.ok(!images.includes("background-shift"), `unexpected image folder: ${images.join(", ")}`);
 });

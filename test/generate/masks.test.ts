@@ -48,7 +48,9 @@ async function setUp() {
   const foregrounds = join(folder, "foregrounds");
   await mkdir(join(foregrounds, "0"), { recursive: true });
   const raw = { raw: { width: 40, height: 30, channels: 3 as const } };
-  await sharp(redSquarePhoto(), raw).png().toFile(join(foregrounds, "0", "square.png"));
+  await sharp(redSquarePhoto(), raw)
+    .png()
+    .toFile(join(foregrounds, "0", "square.png"));
   return { folder, foregrounds };
 }
 

@@ -80,7 +80,10 @@ test("expansion crosses templates and options", () => {
 
 test("unknown placeholder names line", () => {
   const text = ["shift: x", "templates:", '  - "a ${class_name}"', '  - "a ${colour}"'].join("\n");
-  assert.throws(() => parseRecipe(text, "x.yaml"), /x\.yaml line 4: key "templates\.1" uses \$\{colour\}/);
+  assert.throws(
+    () => parseRecipe(text, "x.yaml"),
+    /x\.yaml line 4: key "templates\.1" uses \$\{colour\}/,
+  );
 });
 
 test("bad option value names line", () => {
@@ -115,5 +118,8 @@ test("YAML syntax error names line", () => {
 });
 
 test("unknown recipe name lists choices", async () => {
-  await assert.rejects(loadRecipe("colour-shift"), /Unknown recipe "colour-shift". Use one of background-shift/);
+  await assert.rejects(
+    loadRecipe("colour-shift"),
+    /Unknown recipe "colour-shift". Use one of background-shift/,
+  );
 });

@@ -54,7 +54,9 @@ test("resume after kill -9", { timeout: 120_000 }, async () => {
     ],
     { stdio: "ignore" },
   );
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on("exit", (_code, signal) => resolve(signal)),
+  );
   while ((await countManifests(killed)) < 3 && child.exitCode === null) await sleep(10);
   child.kill("SIGKILL");
   assert.equal(await exited, "SIGKILL");

@@ -2,12 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import sharp from "sharp";
 import { squareResize } from "../../src/generate/guide.js";
-import {
-  ImageDecodeError,
-  decodeImage,
-  decodeMask,
-  decodePhoto,
-} from "../../src/images/decode.js";
+import { ImageDecodeError, decodeImage, decodeMask, decodePhoto } from "../../src/images/decode.js";
 import { orientPixels } from "../../src/images/orientation.js";
 import { pngBytes } from "./png-bytes.js";
 
@@ -49,7 +44,10 @@ test("orientPixels matches libvips for 1-8", async () => {
     // PNG keeps the levels exact, and libvips reads its EXIF orientation.
     const png = await raw(storedRgb, 3, 2).png().withMetadata({ orientation }).toBuffer();
     const decoded = await decodeImage(png);
-    const expected = orientPixels({ data: storedRgb, width: 3, height: 2, channels: 3 }, orientation);
+    const expected = orientPixels(
+      { data: storedRgb, width: 3, height: 2, channels: 3 },
+      orientation,
+    );
     assert.equal(decoded.width, expected.width, `width for orientation ${orientation}`);
     assert.deepEqual(decoded.data, expected.data, `pixels for orientation ${orientation}`);
   }
@@ -123,7 +121,13 @@ test("grey JPEG decodes to RGB", async () => {
 test("every odd input resizes to RGB", async () => {
   const inputs = [
     ADOBE_CMYK_WHITE,
-    pngBytes({ width: 1, height: 1, bitDepth: 16, colourType: 0, samples: Uint8Array.from([128, 0]) }),
+    pngBytes({
+      width: 1,
+      height: 1,
+      bitDepth: 16,
+      colourType: 0,
+      samples: Uint8Array.from([128, 0]),
+    }),
     pngBytes({
       width: 2,
       height: 1,
@@ -155,7 +159,13 @@ test("RGBA flattens over white", async () => {
 
 test("16-bit grey scales to 8 bits", async () => {
   // 32768 / 65535 * 255 = 127.5, which rounds to 128 (and 32768 >> 8 = 128).
-  const png = pngBytes({ width: 1, height: 1, bitDepth: 16, colourType: 0, samples: Uint8Array.from([0x80, 0]) });
+  const png = pngBytes({
+    width: 1,
+    height: 1,
+    bitDepth: 16,
+    colourType: 0,
+    samples: Uint8Array.from([0x80, 0]),
+  });
   const image = await decodeImage(png);
   assert.deepEqual(Array.from(image.data), [128, 128, 128]);
 });
@@ -173,7 +183,9 @@ test("palette PNG decodes its colours", async () => {
 });
 
 test("truncated and non-image files reject", async () => {
-  const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#123456" } })
+  const jpeg = await sharp({
+    create: { width: 64, height: 64, channels: 3, background: "#123456" },
+  })
     .jpeg()
     .toBuffer();
   await assert.rejects(decodeImage(jpeg.subarray(0, jpeg.length >> 1)), ImageDecodeError);

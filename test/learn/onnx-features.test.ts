@@ -33,7 +33,7 @@ test("onnx features come from cache", async () => {
     assert.equal(first.cached, false);
     assert.equal(first.outputName, "pooled_features");
     assert.equal(first.dim, 3);
-    assert.deepEqual(first.kept, [0, 1]);
+    assert.deepEqual(first.imageIndices, [0, 1]);
     assert.equal(first.skipped[0].path, broken);
     const mean = [0.485, 0.456, 0.406];
     const std = [0.229, 0.224, 0.225];

@@ -11,7 +11,7 @@ import { openStore, writeGold, writeScreen, type GoldAnswer, type Vote } from ".
 import { ensureAnnotator } from "../../src/verify/tokens.js";
 
 test("Fleiss kappa worked example", () => {
-  // Fleiss (1971) as tabulated on Wikipedia: 10 subjects, 14 raters, 5 categories.
+  // The classic worked example: 10 subjects, 14 raters, 5 categories.
   // Recomputed by hand: column totals 20, 28, 39, 21, 32 of 140 give P_e = 0.21276; the row
   // agreements P_i average to P = 0.37802; kappa = (0.37802 - 0.21276) / (1 - 0.21276) = 0.20993.
   const table = [

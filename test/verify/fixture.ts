@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,23 @@ import type { MetadataEntry } from "../../src/data/metadata.js";
 import { makeGrid } from "../../src/images/grid.js";
 import { encodePng } from "../../src/images/encode.js";
 import type { RgbImage } from "../../src/images/decode.js";
+import { logger } from "../../src/core/log.js";
+
+// The server logs every rejected request, and the tests make many on purpose; set
+// D3S_LOG_LEVEL=warn to see them.
+logger().level = process.env.D3S_LOG_LEVEL ?? "silent";
+
+const createdRoots: string[] = [];
+process.on("exit", () => {
+  for (const root of createdRoots) rmSync(root, { recursive: true, force: true });
+});
+
+/** Creates a temporary folder that is removed when the test process exits. */
+export async function temporaryRoot(prefix: string): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), prefix));
+  createdRoots.push(root);
+  return root;
+}
 
 /** ImageNet classes used by the fixtures, with names as in src/data/imagenet-classes.json. */
 export const FIXTURE_CLASSES = [
@@ -41,7 +59,7 @@ async function solidPng(red: number, green: number, blue: number, size = 16): Pr
  */
 export async function makeDataset(options: FixtureOptions = {}): Promise<Fixture> {
   const count = options.count ?? 30;
-  const root = await mkdtemp(join(tmpdir(), "d3s-verify-"));
+  const root = await temporaryRoot("d3s-verify-");
   const splitDir = join(root, "val");
   await mkdir(join(splitDir, "background-shift"), { recursive: true });
   const entries: MetadataEntry[] = [];
@@ -89,7 +107,7 @@ function solidImage(size: number, rgb: [number, number, number]): RgbImage {
  * guide|result grids at `<out>/init/val/<id>.png`. Guides are solid green, results solid red.
  */
 export async function makeGeneratedSplit(count = 3, size = 24): Promise<Fixture> {
-  const root = await mkdtemp(join(tmpdir(), "d3s-verify-generated-"));
+  const root = await temporaryRoot("d3s-verify-generated-");
   const splitDir = join(root, "val");
   const entries: MetadataEntry[] = [];
   const guide = solidImage(size, [0, 200, 0]);

@@ -6,6 +6,7 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { makeDataset, makeGeneratedSplit } from "./fixture.js";
 import sharp from "sharp";
+import { launchBrowser } from "./browser.js";
 import { ExportOptions, exportMturk } from "../../src/verify/mturk/export.js";
 import { ImportOptions, importMturk } from "../../src/verify/mturk/import.js";
 import { openStore, writeGold } from "../../src/verify/store.js";
@@ -69,6 +70,32 @@ test("export crops save-init grid guides", async () => {
   assert.equal(rows[0][`image_url_${slot}`], `https://example.org/val/${fixture.entries[0].id}.png`);
   const cropped = await sharp(join(out, "guides", `${fixture.entries[0].id}.png`)).metadata();
   assert.deepEqual([cropped.width, cropped.height], [24, 24]);
+});
+
+test("HIT page drops empty slots", async () => {
+  // MTurk replaces each ${column} with the row's value; do the same for a row of 3 images.
+  const fixture = await makeDataset({ count: 3 });
+  const out = join(fixture.root, "mturk");
+  const result = await exportMturk(
+    ExportOptions.parse({ data: fixture.splitDir, out, imageBaseUrl: "https://example.org/val/", goldPerBatch: 0 }),
+  );
+  const [row] = parse(await readFile(result.inputCsv), { columns: true }) as Record<string, string>[];
+  const filled = (await readFile(result.hitHtml, "utf8")).replace(/\$\{(\w+)\}/g, (_, column: string) => row[column] ?? "");
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    // Offline: the crowd-html-elements script and the example.org images fail to load at once.
+    await page.route("**/*", (route) => route.abort());
+    await page.setContent(filled);
+    assert.equal(await page.locator("section.item").count(), 3, "22 empty slots removed");
+    assert.equal(await page.locator("crowd-radio-button").count(), 12, "2 questions x 2 buttons x 3 images");
+    // img-001 has no guide (the fixture writes guides for even images only).
+    const slot = (JSON.parse(row.items) as string[]).indexOf("img-001");
+    const text = await page.locator("section.item").nth(slot).textContent();
+    assert.match(text ?? "", /No guide image/);
+  } finally {
+    await browser.close();
+  }
 });
 
 test("import handles BOM, quotes and newlines", async () => {

@@ -55,18 +55,38 @@ export class DdimScheduler implements Scheduler {
     return { alphaBar: this.alphaBar[t], alphaBarPrev };
   }
 
-  step(modelOutput: Float32Array, index: number, sample: Float32Array, noise: NoiseSource): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    index: number,
+    sample: Float32Array,
+    noise: NoiseSource,
+  ): Float32Array {
     const { alphaBar, alphaBarPrev } = this.coefficients(index);
+    const variance = ((1 - alphaBarPrev) / (1 - alphaBar)) * (1 - alphaBar / alphaBarPrev);
+    const sigma = this.eta * Math.sqrt(variance);
+    const direction = Math.sqrt(Math.max(1 - alphaBarPrev - sigma * sigma, 0));
+    if (this.config.prediction_type === "epsilon" && !this.config.clip_sample && sigma === 0) {
+      // Fused form of the same step: x_prev = c_x x + c_eps eps, one pass over the latents.
+      const ratio = Math.sqrt(alphaBarPrev / alphaBar);
+      return linearCombination(
+        ratio,
+        sample,
+        direction - ratio * Math.sqrt(1 - alphaBar),
+        modelOutput,
+      );
+    }
     const { predictedClean, predictedNoise } = splitPrediction(
       this.config,
       modelOutput,
       sample,
       alphaBar,
     );
-    const variance = ((1 - alphaBarPrev) / (1 - alphaBar)) * (1 - alphaBar / alphaBarPrev);
-    const sigma = this.eta * Math.sqrt(variance);
-    const direction = Math.sqrt(Math.max(1 - alphaBarPrev - sigma * sigma, 0));
-    const previous = linearCombination(Math.sqrt(alphaBarPrev), predictedClean, direction, predictedNoise);
+    const previous = linearCombination(
+      Math.sqrt(alphaBarPrev),
+      predictedClean,
+      direction,
+      predictedNoise,
+    );
     if (sigma > 0) {
       const z = noise();
       for (let i = 0; i < previous.length; i++) previous[i] += sigma * z[i];

@@ -48,23 +48,31 @@ export class EulerAncestralScheduler implements Scheduler {
     return scaled(sample, 1 / Math.sqrt(this.sigmas[index] ** 2 + 1));
   }
 
-  step(modelOutput: Float32Array, index: number, sample: Float32Array, noise: NoiseSource): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    index: number,
+    sample: Float32Array,
+    noise: NoiseSource,
+  ): Float32Array {
     const sigma = this.sigmas[index];
     const sigmaTo = this.sigmas[index + 1];
-    const predictedClean =
-      this.config.prediction_type === "epsilon"
-        ? linearCombination(1, sample, -sigma, modelOutput)
-        : linearCombination(
-            1 / (sigma * sigma + 1),
-            sample,
-            -sigma / Math.sqrt(sigma * sigma + 1),
-            modelOutput,
-          );
     const sigmaUp = Math.sqrt((sigmaTo ** 2 * (sigma ** 2 - sigmaTo ** 2)) / sigma ** 2);
     const sigmaDown = Math.sqrt(sigmaTo ** 2 - sigmaUp ** 2);
-    // x + d * (sigma_down - sigma) with d = (x - x0) / sigma, written as a blend of x and x0.
-    const ratio = (sigmaDown - sigma) / sigma;
-    const previous = linearCombination(1 + ratio, sample, -ratio, predictedClean);
+    // x_prev = x + d (sigma_down - sigma) with d = (x - x0) / sigma. For epsilon prediction
+    // d = eps, so x_prev = x + (sigma_down - sigma) eps in one pass.
+    let previous: Float32Array;
+    if (this.config.prediction_type === "epsilon") {
+      previous = linearCombination(1, sample, sigmaDown - sigma, modelOutput);
+    } else {
+      const predictedClean = linearCombination(
+        1 / (sigma * sigma + 1),
+        sample,
+        -sigma / Math.sqrt(sigma * sigma + 1),
+        modelOutput,
+      );
+      const ratio = (sigmaDown - sigma) / sigma;
+      previous = linearCombination(1 + ratio, sample, -ratio, predictedClean);
+    }
     if (sigmaUp > 0) {
       const z = noise();
       for (let i = 0; i < previous.length; i++) previous[i] += sigmaUp * z[i];

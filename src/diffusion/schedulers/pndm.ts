@@ -39,7 +39,9 @@ export class PndmScheduler implements Scheduler {
     this.alphaBar = alphasCumprod(config);
     this.finalAlphaBar = (config.set_alpha_to_one ?? false) ? 1 : this.alphaBar[0];
     this.stepRatio = Math.floor(config.num_train_timesteps / steps);
-    this.timesteps = plmsTimesteps(spacedTimesteps(config, steps, config.timestep_spacing ?? "leading"));
+    this.timesteps = plmsTimesteps(
+      spacedTimesteps(config, steps, config.timestep_spacing ?? "leading"),
+    );
   }
 
   /**
@@ -51,7 +53,11 @@ export class PndmScheduler implements Scheduler {
   startImg2img(strength: number): number {
     const start = img2imgStartIndex(this.steps, strength);
     if (start >= this.steps) return this.timesteps.length;
-    const remaining = spacedTimesteps(this.config, this.steps, this.config.timestep_spacing ?? "leading");
+    const remaining = spacedTimesteps(
+      this.config,
+      this.steps,
+      this.config.timestep_spacing ?? "leading",
+    );
     this.timesteps = plmsTimesteps(remaining.slice(start));
     this.history = [];
     this.counter = 0;
@@ -117,13 +123,22 @@ export class PndmScheduler implements Scheduler {
     const alphaBarPrev = previous >= 0 ? this.alphaBar[previous] : this.finalAlphaBar;
     let epsilon = modelOutput;
     if (this.config.prediction_type === "v_prediction") {
-      epsilon = linearCombination(Math.sqrt(alphaBar), modelOutput, Math.sqrt(1 - alphaBar), sample);
+      epsilon = linearCombination(
+        Math.sqrt(alphaBar),
+        modelOutput,
+        Math.sqrt(1 - alphaBar),
+        sample,
+      );
     }
     const sampleCoefficient = Math.sqrt(alphaBarPrev / alphaBar);
     const denominator =
-      alphaBar * Math.sqrt(1 - alphaBarPrev) +
-      Math.sqrt(alphaBar * (1 - alphaBar) * alphaBarPrev);
-    return linearCombination(sampleCoefficient, sample, -(alphaBarPrev - alphaBar) / denominator, epsilon);
+      alphaBar * Math.sqrt(1 - alphaBarPrev) + Math.sqrt(alphaBar * (1 - alphaBar) * alphaBarPrev);
+    return linearCombination(
+      sampleCoefficient,
+      sample,
+      -(alphaBarPrev - alphaBar) / denominator,
+      epsilon,
+    );
   }
 }
 

@@ -26,11 +26,21 @@ export interface Scheduler {
   /** Scales the latents before the UNet call at `index` (Euler divides by sqrt(sigma^2 + 1)). */
   scaleModelInput(sample: Float32Array, index: number): Float32Array;
   /** Returns the latents after the step from `timesteps[index]` given the UNet's output. */
-  step(modelOutput: Float32Array, index: number, sample: Float32Array, noise: NoiseSource): Float32Array;
+  step(
+    modelOutput: Float32Array,
+    index: number,
+    sample: Float32Array,
+    noise: NoiseSource,
+  ): Float32Array;
 }
 
 /** Returns a[i] * x[i] + b[i] * y[i] computed in float64 and stored as float32. */
-export function linearCombination(a: number, x: Float32Array, b: number, y: Float32Array): Float32Array {
+export function linearCombination(
+  a: number,
+  x: Float32Array,
+  b: number,
+  y: Float32Array,
+): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = a * x[i] + b * y[i];
   return out;

@@ -1,0 +1,17 @@
+import { Random } from "../src/core/rng.js";
+import { initTensorflow, tf } from "../src/learn/backend.js";
+import { parseLearnOptions } from "../src/learn/options.js";
+import { Trainer } from "../src/learn/trainer.js";
+await initTensorflow("wasm");
+const r = new Random(0); const n = 256, D = 2048;
+const data = { inputs: r.normals(n * D), inputShape: [D], fgLabels: Int32Array.from({ length: n }, () => r.int(1000)), bgLabels: Int32Array.from({ length: n }, () => r.int(10)), numFg: 1000, numBg: 10 };
+const options = parseLearnOptions({ backbone: "projection", featureDim: D, bgDim: 250, pretrainSteps: 0, steps: 100, criticSteps: Number(process.argv[2] ?? 5) });
+const t = new Trainer(data, n, options);
+t.step(0, Date.now());
+const kernels = new Map<string, number>();
+const prof = await tf.profile(() => { t.step(1, Date.now()); return tf.scalar(0); });
+for (const k of prof.kernels) kernels.set(k.name, (kernels.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+const total = [...kernels.values()].reduce((a, b) => a + b, 0);
+console.log("kernels", prof.kernels.length, "total kernel ms", total.toFixed(0));
+console.log([...kernels].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k}:${v.toFixed(0)}`).join(" "));
+const s = performance.now(); t.step(2, Date.now()); console.log("wall ms", (performance.now() - s).toFixed(0));
