@@ -132,8 +132,9 @@ async function inlineExternalData(
     if (tensor.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
     const info = new Map((tensor.externalData ?? []).map((entry) => [entry.key, entry.value]));
     const location = info.get("location");
-    if (!location)
-      throw new UserError(`Tensor ${tensor.name} has external data without a location.`);
+    if (!location) {
+      throw new UserError(`${folder}: tensor ${tensor.name} has external data without a location.`);
+    }
     const file = join(folder, location);
     let bytes = files.get(file);
     if (bytes === undefined) {

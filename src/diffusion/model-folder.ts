@@ -66,38 +66,63 @@ export async function loadModelFolder(
   const tokenizer = await ClipTokenizer.fromFolder(join(dir, "tokenizer"));
 
   // 3. Sessions, each validated against the inputs the pipeline feeds.
-  const textEncoder = await openPart(dir, MODEL_FILES.textEncoder, options);
+  const opened: ModelPart[] = [];
+  try {
+    const parts = await openParts(dir, options, tokenizer.contextLength, vaeConfig, opened);
+    return {
+      dir,
+      ...parts,
+      tokenizer,
+      schedulerConfig,
+      scalingFactor: vaeConfig.scaling_factor ?? DEFAULT_SCALING_FACTOR,
+    };
+  } catch (error) {
+    // A rejected folder leaves no native sessions behind in a long-running process.
+    await Promise.all(opened.map((part) => part.session.release()));
+    throw error;
+  }
+}
+
+/** Opens and validates the four sessions, recording each in `opened` as soon as it exists. */
+async function openParts(
+  dir: string,
+  options: SessionOptions,
+  contextLength: number,
+  vaeConfig: z.infer<typeof scalingSchema>,
+  opened: ModelPart[],
+): Promise<Omit<ModelFolder, "dir" | "tokenizer" | "schedulerConfig" | "scalingFactor">> {
+  const track = (part: ModelPart) => {
+    opened.push(part);
+    return part;
+  };
+  const textEncoder = track(await openPart(dir, MODEL_FILES.textEncoder, options));
   textEncoder.validate([
     {
       name: "input_ids",
       types: ["int32", "int64"],
       ranks: [2],
-      sizes: { 1: tokenizer.contextLength },
+      sizes: { 1: contextLength },
     },
   ]);
-  const unet = await openPart(dir, MODEL_FILES.unet, options);
+  const unet = track(await openPart(dir, MODEL_FILES.unet, options));
   const latentChannels = vaeConfig.latent_channels ?? numericDim(unet, "sample", 1) ?? 4;
-  unet.validate(unetSpecs(latentChannels, tokenizer.contextLength));
+  unet.validate(unetSpecs(latentChannels, contextLength));
   const { part: vaeEncoder, noiseInputs } = await openEncoder(dir, options);
+  track(vaeEncoder);
   vaeEncoder.validate([
     { name: "sample", types: FLOAT_TYPES, ranks: [4], sizes: { 1: 3 } },
     ...noiseInputs.map((name) => ({ name, types: FLOAT_TYPES, ranks: [4] })),
   ]);
-  const vaeDecoder = await openPart(dir, MODEL_FILES.vaeDecoder, options);
+  const vaeDecoder = track(await openPart(dir, MODEL_FILES.vaeDecoder, options));
   vaeDecoder.validate([
     { name: "latent_sample", types: FLOAT_TYPES, ranks: [4], sizes: { 1: latentChannels } },
   ]);
   checkHiddenSize(textEncoder, unet);
-
   return {
-    dir,
     textEncoder,
     unet,
     vaeEncoder,
     vaeDecoder,
-    tokenizer,
-    schedulerConfig,
-    scalingFactor: vaeConfig.scaling_factor ?? DEFAULT_SCALING_FACTOR,
     latentChannels,
     encoderNoiseInputs: noiseInputs,
   };
@@ -172,10 +197,10 @@ async function readVaeConfig(dir: string): Promise<z.infer<typeof scalingSchema>
     const path = join(dir, file);
     if (!(await exists(path))) continue;
     const parsed = scalingSchema.safeParse(await readJsonFile(path));
-    if (!parsed.success)
-      throw new UserError(
-        `${path}: ${parsed.error.issues[0].path.join(".")} ${parsed.error.issues[0].message}.`,
-      );
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UserError(`${path}: invalid ${issue.path.join(".")}: ${issue.message}.`);
+    }
     merged.scaling_factor ??= parsed.data.scaling_factor;
     merged.latent_channels ??= parsed.data.latent_channels;
   }

@@ -40,7 +40,7 @@ export const img2imgRequestSchema = z
     /** How far the guide is noised, 0..1; default 0.9. */
     strength: z.number().min(0).max(1).default(0.9),
     /** Scheduler steps before strength is applied; default 50. */
-    numInferenceSteps: z.number().int().min(1).max(1000).default(50),
+    numInferenceSteps: z.number().int().min(1).default(50),
     /** Classifier-free guidance scale; values <= 1 skip the unconditional pass. Default 5. */
     guidanceScale: z.number().min(0).default(5),
     /** One seed per image; item i's noise comes from new Random(seeds[i]). */
@@ -120,7 +120,6 @@ export async function loadStableDiffusion(
 export class StableDiffusionPipeline {
   /** Recent prompt embeddings, oldest first (a small LRU: D3S runs use thousands of prompts). */
   private readonly textCache = new Map<string, Float32Array>();
-  private hiddenDims: number[] = [];
 
   constructor(
     readonly model: ModelFolder,
@@ -200,6 +199,11 @@ export class StableDiffusionPipeline {
    * no denoising, to check a VAE and its scaling factor. Seeds feed in-graph sampling.
    */
   async reconstruct(images: RgbImage[], seeds: string[]): Promise<RgbImage[]> {
+    if (images.length === 0 || seeds.length !== images.length) {
+      throw new UserError(
+        `reconstruct needs one seed per image, got ${seeds.length} for ${images.length}.`,
+      );
+    }
     const randoms = seeds.map((seed) => new Random(seed));
     const latents = await this.encodeImages(images, randoms, seeds);
     const { width, height } = images[0];
@@ -231,10 +235,10 @@ export class StableDiffusionPipeline {
       input_ids: { data: ids, dims: [1, ids.length] },
     });
     const hidden = outputs.get("last_hidden_state") ?? [...outputs.values()][0];
-    this.hiddenDims = hidden.dims;
     this.textCache.set(prompt, hidden.data);
-    if (this.textCache.size > TEXT_CACHE_SIZE)
+    if (this.textCache.size > TEXT_CACHE_SIZE) {
       this.textCache.delete(this.textCache.keys().next().value as string);
+    }
     return hidden.data;
   }
 
@@ -253,8 +257,9 @@ export class StableDiffusionPipeline {
       const feeds: Parameters<ModelPart["run"]>[0] = {
         sample: { data: imageToTensor(images[i]), dims: [1, 3, height, width] },
       };
-      for (const name of encoderNoiseInputs)
+      for (const name of encoderNoiseInputs) {
         feeds[name] = { data: randoms[i].normals(latentLength), dims: latentDims };
+      }
       const output = [...(await vaeEncoder.run(feeds)).values()][0];
       checkFinite(output.data, i, seeds[i], vaeEncoder.file);
       latents.push(
@@ -296,10 +301,11 @@ export class StableDiffusionPipeline {
     t: number,
     hidden: Float32Array,
   ): Promise<Float32Array> {
+    const length = this.model.tokenizer.contextLength;
     const outputs = await this.model.unet.run({
       sample: { data: sample, dims: [rows, ...dims.slice(1)] },
       timestep: this.timestepTensor(t, rows),
-      encoder_hidden_states: { data: hidden, dims: [rows, ...this.hiddenDims.slice(1)] },
+      encoder_hidden_states: { data: hidden, dims: [rows, length, hidden.length / rows / length] },
     });
     return [...outputs.values()][0].data;
   }

@@ -244,8 +244,9 @@ async function readTokenizerConfig(dir: string): Promise<Partial<BpeTables>> {
     const parsed = tokenizerConfigSchema.safeParse(await readJson(path));
     if (!parsed.success) throw new UserError(`${path}: ${parsed.error.issues[0].message}`);
     const pad = parsed.data.pad_token;
-    if (pad !== undefined && pad !== null)
+    if (pad !== undefined && pad !== null) {
       result.padToken = typeof pad === "string" ? pad : pad.content;
+    }
     const length = parsed.data.model_max_length;
     // Some configs store a huge sentinel for "no limit"; CLIP's text encoder takes 77.
     if (length !== undefined && length <= 4096) result.contextLength = length;

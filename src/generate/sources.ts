@@ -21,7 +21,7 @@ async function listFolder(folder: string, option: string) {
   }
 }
 
-/** Compares names so numbers sort numerically ("2" before "10") and other names by code point. */
+/** Compares names so numbers sort numerically ("2" before "10") and others by UTF-16 code unit. */
 export function compareNames(a: string, b: string): number {
   const numeric = /^\d+$/;
   if (numeric.test(a) && numeric.test(b)) return Number(a) - Number(b);

@@ -52,7 +52,7 @@ function filterGradient(
     for (let j = 0; j < kw; j++) {
       const window = tf.slice(padded, [0, i, j, 0], [batch, height, width, channelsIn]);
       const windowMatrix = tf.reshape(window, [rows, channelsIn]) as tf.Tensor2D;
-      taps.push(tf.matMul(windowMatrix, dyMatrix, true, false));
+      taps.push(tf.matMul(tf.transpose(windowMatrix), dyMatrix));
     }
   }
   return tf.reshape(tf.stack(taps), [kh, kw, channelsIn, channelsOut]) as tf.Tensor4D;

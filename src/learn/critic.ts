@@ -1,4 +1,5 @@
 import { tf } from "./backend.js";
+import { linear, linearTransposed } from "./linear.js";
 import { Parameters } from "./parameters.js";
 import type { Random } from "../core/rng.js";
 
@@ -60,7 +61,7 @@ export class MlpCritic {
         (1 + this.slope) / 2,
         tf.mul((1 - this.slope) / 2, tf.sign(preActivations[layer])),
       );
-      gradient = tf.matMul(tf.mul(gradient, derivative), this.weight(layer), false, true);
+      gradient = linearTransposed(tf.mul(gradient, derivative), this.weight(layer));
     }
     return { output, inputGradient: gradient };
   }
@@ -69,7 +70,7 @@ export class MlpCritic {
     const preActivations: tf.Tensor2D[] = [];
     let hidden = x;
     for (let layer = 0; layer < this.depth; layer++) {
-      const z = tf.add(tf.matMul(hidden, this.weight(layer)), this.bias(layer)) as tf.Tensor2D;
+      const z = tf.add(linear(hidden, this.weight(layer)), this.bias(layer)) as tf.Tensor2D;
       if (layer === this.depth - 1) return { output: tf.reshape(z, [-1]), preActivations };
       preActivations.push(z);
       hidden = tf.leakyRelu(z, this.slope);

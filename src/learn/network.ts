@@ -1,5 +1,6 @@
 import { tf } from "./backend.js";
 import { conv2dSame } from "./conv.js";
+import { linear } from "./linear.js";
 import { Parameters } from "./parameters.js";
 import type { Random } from "../core/rng.js";
 
@@ -58,7 +59,7 @@ export class InvariantNetwork {
       }
       hidden = tf.mean(hidden, [1, 2]);
     }
-    const projected = tf.matMul(hidden as tf.Tensor2D, this.parameters.get("feature") as tf.Tensor2D);
+    const projected = linear(hidden as tf.Tensor2D, this.parameters.get("feature") as tf.Tensor2D);
     return tf.add(projected, this.parameters.get("featureBias"));
   }
 
@@ -72,8 +73,8 @@ export class InvariantNetwork {
   logits(fg: tf.Tensor2D, bg: tf.Tensor2D): { fg: tf.Tensor2D; bg: tf.Tensor2D } {
     const p = this.parameters;
     return {
-      fg: tf.add(tf.matMul(fg, p.get("fgHead") as tf.Tensor2D), p.get("fgHeadBias")),
-      bg: tf.add(tf.matMul(bg, p.get("bgHead") as tf.Tensor2D), p.get("bgHeadBias")),
+      fg: tf.add(linear(fg, p.get("fgHead") as tf.Tensor2D), p.get("fgHeadBias")),
+      bg: tf.add(linear(bg, p.get("bgHead") as tf.Tensor2D), p.get("bgHeadBias")),
     };
   }
 }

@@ -3,11 +3,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import sharp from "sharp";
+import { logger } from "../../src/core/log.js";
 import { runGenerate } from "../../src/generate/job.js";
 import { compareNames } from "../../src/generate/sources.js";
 import { decodeImage, type RgbImage } from "../../src/images/decode.js";
 import { GraphBuilder } from "../../src/onnx/graph.js";
 import { EXAMPLE_BACKGROUNDS, temporaryFolder } from "./fixtures.js";
+
+// Skipped items are expected here; their warnings would only clutter the test output.
+logger().level = "error";
 
 /** 40x30 photo: a red 20x20 square at x 10..29, y 5..24 on blue. */
 function redSquarePhoto(): Buffer {

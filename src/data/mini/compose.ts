@@ -15,16 +15,18 @@ export interface MiniComposeOptions {
   fgScale: number;
   /** Item pixels above this level (0-255) belong to the object. */
   threshold: number;
+  /** Range of the crop side as a fraction of the pattern's shorter side. */
+  bgCrop: readonly [number, number];
   random: Random;
 }
 
 /**
  * Composites one mini dataset image with the d3s guide compositor: a random square crop of the
- * pattern (60-100% of its shorter side, wrapping around, mirrored half of the time) is the
+ * pattern (a `bgCrop` fraction of its shorter side, wrapping around, mirrored half of the time) is the
  * background, and the item is pasted with its own mask (pixels above `threshold`).
  */
 export async function composeMiniImage(options: MiniComposeOptions): Promise<RgbImage> {
-  const background = cropPattern(options.pattern, options.random);
+  const background = cropPattern(options.pattern, options.bgCrop, options.random);
   const foreground: RgbImage = {
     data: new Uint8Array(FASHION_TILE * FASHION_TILE * 3),
     width: FASHION_TILE,
@@ -46,9 +48,10 @@ export async function composeMiniImage(options: MiniComposeOptions): Promise<Rgb
   return image;
 }
 
-function cropPattern(pattern: RgbImage, random: Random): RgbImage {
+function cropPattern(pattern: RgbImage, range: readonly [number, number], random: Random): RgbImage {
   const shorter = Math.min(pattern.width, pattern.height);
-  const side = Math.max(1, Math.floor(shorter * (0.6 + 0.4 * random.uniform())));
+  const fraction = range[0] + (range[1] - range[0]) * random.uniform();
+  const side = Math.max(1, Math.floor(shorter * fraction));
   const x0 = random.int(pattern.width);
   const y0 = random.int(pattern.height);
   const mirror = random.uniform() < 0.5;

@@ -31,6 +31,11 @@ export const miniSplitOptionsSchema = z.object({
   fgScale: z.number().gt(0).max(1).default(0.75),
   /** Item pixels above this level (0-255) form the object mask. Default 8. */
   threshold: z.number().int().min(0).max(254).default(8),
+  /** Range of the background crop side as a fraction of the pattern side. Default [0.6, 1]. */
+  bgCrop: z
+    .tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)])
+    .refine(([low, high]) => low <= high, "the first value must not exceed the second")
+    .default([0.6, 1]),
   /** Fraction of the correlated split on the paired background. Default 0.95. */
   correlation: z.number().min(0).max(1).default(0.95),
   /** Seed of the background plan, crops and paste positions. Default 0. */
@@ -115,6 +120,7 @@ export async function buildMiniSplit(
       size: options.size,
       fgScale: options.fgScale,
       threshold: options.threshold,
+      bgCrop: options.bgCrop,
       random: new Random(seed),
     });
     split.images.set(image.data, k * pixels);
