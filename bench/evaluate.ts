@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { classifyDataset } from "../src/evaluate/classify.js";
@@ -27,7 +27,7 @@ const BATCH = 16;
 const THREADS = 2;
 const WORKERS = 1;
 const PRESET = "torchvision-bicubic";
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.D3S_BENCH_ROUNDS ?? 5);
 
 async function prepare(): Promise<void> {
   await mkdir(WORK, { recursive: true });
@@ -105,7 +105,7 @@ function measurePytorch(): number {
 async function main(): Promise<void> {
   // 1. Inputs: the exported model and the JPEG folder.
   await prepare();
-  console.log(`images=${IMAGE_COUNT} batch=${BATCH} ort_threads=${THREADS} workers=${WORKERS} cores=${availableParallelism()}`);
+  console.log(`images=${IMAGE_COUNT} batch=${BATCH} ort_threads=${THREADS} workers=${WORKERS} cores=${availableParallelism()} load=${loadavg()[0].toFixed(1)}`);
 
   // 2. Paired rounds, alternating which runs first: the machine may be shared, so each round's
   //    ratio compares two runs made back to back, and the median ratio is reported.
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   // 3. The PyTorch peer on the same folder, compared with the median d3s throughput.
   const pytorch = measurePytorch();
   const ours = median(d3s);
-  console.log(`d3s_img_per_s=${ours.toFixed(2)} pytorch_img_per_s=${pytorch.toFixed(2)}`);
+  console.log(`d3s_img_per_s=${ours.toFixed(2)} pytorch_img_per_s=${pytorch.toFixed(2)} load=${loadavg()[0].toFixed(1)}`);
   console.log(`ratio_vs_ceiling=${median(ratios).toFixed(3)} ratio_vs_pytorch=${(ours / pytorch).toFixed(3)}`);
 }
 

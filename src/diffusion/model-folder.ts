@@ -118,6 +118,12 @@ async function openParts(
     { name: "latent_sample", types: FLOAT_TYPES, ranks: [4], sizes: { 1: latentChannels } },
   ]);
   checkHiddenSize(textEncoder, unet);
+  checkOutputChannels(
+    vaeEncoder,
+    [latentChannels, 2 * latentChannels],
+    "a latent or mean and log-variance",
+  );
+  checkOutputChannels(vaeDecoder, [3], "an RGB image");
   return {
     textEncoder,
     unet,
@@ -210,6 +216,18 @@ async function readVaeConfig(dir: string): Promise<z.infer<typeof scalingSchema>
 function numericDim(part: ModelPart, input: string, axis: number): number | undefined {
   const dim = part.inputs.get(input)?.shape[axis];
   return typeof dim === "number" ? dim : undefined;
+}
+
+/** Checks the channel axis of a part's first output when the model fixes it. */
+function checkOutputChannels(part: ModelPart, allowed: number[], meaning: string): void {
+  const [name, output] = [...part.outputs.entries()][0] ?? [];
+  const channels = output?.shape[1];
+  if (typeof channels === "number" && !allowed.includes(channels)) {
+    throw new UserError(
+      `${part.file}: output "${name}" has ${channels} channels; expected ${allowed.join(" or ")} ` +
+        `(${meaning}).`,
+    );
+  }
 }
 
 /** Checks that the text encoder's width matches the UNet's encoder_hidden_states. */

@@ -68,6 +68,10 @@ export function registerGenerateCommands(program: Command): void {
     .option("--shard <k/n>", `run only items p with p mod n = k, k from 0 (default: ${D.shard})`)
     .option("--save-init", "also write guide|result pairs to <out>/init/<split>/")
     .option("--limit <n>", "stop after this many unfinished items")
+    .option(
+      "--queue <redis-url>",
+      "share the plan with other machines through a BullMQ queue on Redis (same command, shared --out)",
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { recipe, ...rest } = flags;
       const progress = terminalProgress("images");

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { writeJsonAtomic } from "../core/atomic.js";
+import { hashBytes } from "../core/hash.js";
 import { UserError, errorMessage } from "../core/errors.js";
 import { logger } from "../core/log.js";
 import { silentProgress, type ProgressListener } from "../core/progress.js";
@@ -13,7 +14,8 @@ import { PhotoCache } from "./photo-cache.js";
 import { checkUniqueIds, planItems, shardItems, type PlanItem } from "./plan.js";
 import { loadRecipe } from "./recipe.js";
 import { renderGuide, type GuideContext } from "./render-guide.js";
-import { checkRunSettings, recordRunSettings } from "./run-settings.js";
+import { runOnQueue } from "./queue.js";
+import { byteSettings, checkRunSettings, recordRunSettings } from "./run-settings.js";
 import { listBackgrounds, listForegrounds, listMasks } from "./sources.js";
 import { writeItem } from "./write-item.js";
 
@@ -115,13 +117,15 @@ export async function runGenerate(
   };
 
   // 6. Generate batch by batch: draw guides, run the generator, write each finished item.
+  //    With --queue, the batches come from a Redis queue that several machines share.
   const skipped: SkippedItem[] = [];
   let done = 0;
+  let attempted = 0;
   let lastRefresh = performance.now();
-  const status = `${alreadyDone} already finished`;
+  const status =
+    options.queue === undefined ? `${alreadyDone} already finished` : "shared queue";
   progress({ stage: "generate", done: 0, total: pending.length, status });
-  for (let start = 0; start < pending.length; start += generator.batchSize) {
-    const batch = pending.slice(start, start + generator.batchSize);
+  const processBatch = async (batch: PlanItem[]): Promise<void> => {
     const prepared = await prepareBatch(batch, context, skipped);
     const outcome =
       prepared.length === 0 ? { results: [], skipped: [] } : await generator.run(prepared);
@@ -134,10 +138,30 @@ export async function runGenerate(
     );
     await Promise.all(writes);
     done += outcome.results.length;
-    progress({ stage: "generate", done: start + batch.length, total: pending.length, status });
+    attempted += batch.length;
+    progress({ stage: "generate", done: attempted, total: pending.length, status });
     if ((performance.now() - lastRefresh) / 1000 > METADATA_REFRESH_SECONDS) {
       await writeSplitMetadata(splitFolder);
       lastRefresh = performance.now();
+    }
+  };
+  if (options.queue === undefined) {
+    for (let start = 0; start < pending.length; start += generator.batchSize) {
+      await processBatch(pending.slice(start, start + generator.batchSize));
+    }
+  } else {
+    const settingsKey = hashBytes(JSON.stringify([splitFolder, byteSettings(options, modelHash)]));
+    const failed = await runOnQueue(
+      pending,
+      { url: options.queue, batchSize: generator.batchSize, settingsKey },
+      processBatch,
+    );
+    const byId = new Map(pending.map((item) => [item.id, item]));
+    for (const job of failed) {
+      for (const id of job.ids) {
+        const item = byId.get(id);
+        if (item !== undefined) skipped.push(skippedItem(item, `queue job failed: ${job.reason}`));
+      }
     }
   }
 

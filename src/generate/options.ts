@@ -107,6 +107,8 @@ export const GenerateOptions = z
     saveInit: z.boolean().default(D.saveInit),
     /** Runs at most this many of the shard's unfinished items, then stops. */
     limit: z.coerce.number().int().min(1).optional(),
+    /** Redis URL of a BullMQ queue shared by the machines that run the same command. */
+    queue: z.string().min(1).optional(),
   })
   .superRefine((options, context) => {
     if (options.generator === "img2img" && options.model === undefined) {
@@ -122,6 +124,13 @@ export const GenerateOptions = z
         code: "custom",
         path: ["size"],
         message: `img2img needs a multiple of 8 (the VAE downsamples by 8); got ${options.size}`,
+      });
+    }
+    if (options.queue !== undefined && (options.shard.count > 1 || options.limit !== undefined)) {
+      context.addIssue({
+        code: "custom",
+        path: ["queue"],
+        message: "a shared queue hands out the items itself; drop --shard and --limit",
       });
     }
     if (options.masks !== undefined && options.maskModel !== undefined) {

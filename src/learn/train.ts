@@ -68,8 +68,12 @@ export async function trainInvariant(
     }
   }
 
-  // 5. Keep the network and history; the critics are only needed for training.
-  for (const term of [trainer.fgTerm, trainer.bgTerm]) term?.critic.parameters.dispose();
+  // 5. Keep the network and history. Critics and optimizer moments are only needed for training.
+  for (const term of [trainer.fgTerm, trainer.bgTerm]) {
+    term?.critic.parameters.dispose();
+    term?.optimizer.dispose();
+  }
+  trainer.optimizer.dispose();
   return new TrainedModel(trainer.network, options, trainer.history);
 }
 

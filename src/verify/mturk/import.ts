@@ -81,23 +81,9 @@ export function parseResults(
   text: Buffer | string,
   dataset: VerifyDataset,
 ): { assignments: ParsedAssignment[]; rejected: RejectedRow[]; skippedStatus: number } {
-  const rejected: RejectedRow[] = [];
-  let records: { record: Record<string, string>; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      bom: true,
-      columns: true,
-      info: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      on_skip: (error) => {
-        rejected.push({ line: (error as { lines?: number } | undefined)?.lines ?? 0, reason: error?.message ?? "unreadable row" });
-      },
-    }) as unknown as { record: Record<string, string>; info: { lines: number } }[];
-  } catch (error) {
-    const lines = (error as { lines?: number }).lines;
-    throw new UserError(`MTurk results are not valid CSV${lines ? ` (line ${lines})` : ""}: ${(error as Error).message}`);
-  }
+  const rows = readRows(typeof text === "string" ? Buffer.from(text) : text);
+  const rejected: RejectedRow[] = rows.filter((row) => row.record === undefined).map((row) => ({ line: row.line, reason: row.reason }));
+  const records = rows.filter((row): row is CsvRow & { record: Record<string, string> } => row.record !== undefined);
   const first = records[0]?.record ?? {};
   const missing = REQUIRED_COLUMNS.filter((column) => !(column in first));
   if (records.length > 0 && missing.length > 0) {
@@ -105,7 +91,7 @@ export function parseResults(
   }
   const assignments: ParsedAssignment[] = [];
   let skippedStatus = 0;
-  for (const { record, info } of records) {
+  for (const { record, line } of records) {
     if ((record.AssignmentStatus ?? "") === "Rejected") {
       skippedStatus += 1;
       continue;
@@ -113,11 +99,60 @@ export function parseResults(
     try {
       assignments.push(parseAssignment(record, dataset));
     } catch (error) {
-      // `info.lines` is the last line of the record; a cell with newlines starts earlier.
-      rejected.push({ line: info.lines, reason: (error as Error).message });
+      rejected.push({ line, reason: (error as Error).message });
     }
   }
   return { assignments, rejected: rejected.sort((a, b) => a.line - b.line), skippedStatus };
+}
+
+/** One data row of the CSV: its record, or the reason it could not be read, and its first line. */
+interface CsvRow {
+  line: number;
+  record?: Record<string, string>;
+  reason: string;
+}
+
+/**
+ * Reads the CSV into rows keyed by the header, each with the line it starts on. csv-parse's own
+ * line counter counts a CRLF inside a quoted cell twice and reports a row's last line, so the
+ * line comes from the byte offset where the previous row ended instead.
+ */
+function readRows(bytes: Buffer): CsvRow[] {
+  const events: { end: number; cells?: string[]; reason: string }[] = [];
+  try {
+    parse(bytes, {
+      bom: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_record: (cells: string[], context) => {
+        events.push({ end: context.bytes, cells, reason: "" });
+        return null;
+      },
+      on_skip: (error) => {
+        events.push({ end: (error as { bytes?: number } | undefined)?.bytes ?? 0, reason: error?.message ?? "unreadable row" });
+        return undefined;
+      },
+    });
+  } catch (error) {
+    const lines = (error as { lines?: number }).lines;
+    throw new UserError(`MTurk results are not valid CSV${lines ? ` (line ${lines})` : ""}: ${(error as Error).message}`);
+  }
+  const header = events[0]?.cells ?? [];
+  return events.slice(1).map((event, i) => {
+    const line = lineAt(bytes, events[i].end);
+    if (event.cells === undefined) return { line, reason: event.reason.replace(/ on line \d+$/, "") };
+    const record = Object.fromEntries(header.map((name, column) => [name, event.cells?.[column] ?? ""]));
+    return { line, record, reason: "" };
+  });
+}
+
+/** Returns the 1-based line of the first non-blank byte at or after `offset`. */
+function lineAt(bytes: Buffer, offset: number): number {
+  let start = offset;
+  while (start < bytes.length && (bytes[start] === 0x0a || bytes[start] === 0x0d)) start += 1;
+  let line = 1;
+  for (let i = 0; i < start; i++) if (bytes[i] === 0x0a) line += 1;
+  return line;
 }
 
 function parseAssignment(record: Record<string, string>, dataset: VerifyDataset): ParsedAssignment {
