@@ -35,7 +35,7 @@ export const SD1_SCHEDULER_CONFIG = {
  * Writes a random-weight Stable Diffusion model in the diffusers ONNX layout, about 0.5 MB.
  * The text encoder is a token + position embedding and one residual tanh layer (width 32). The
  * UNet is one level of 3x3 convolutions at 1/8 and 1/16 of the image size with a skip
- * connection, conditioned on sinusoidal timestep features and the mean text embedding; its
+ * connection, conditioned on sinusoidal timestep features and the mean text embedding. Its
  * weights sit in unet/weights.pb as ONNX external data. The VAE encoder is an 8x8 stride-8
  * convolution and the decoder 1x1 convolutions with DepthToSpace 8. A small BPE tokenizer and
  * the SD 1.x scheduler config complete the folder. Its images are noise-like.

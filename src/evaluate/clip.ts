@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/atomic.js";
 import { hashBytes, hashFile } from "../core/hash.js";
@@ -134,7 +134,7 @@ export async function loadClipClassifier(
   const size = preprocess.inputSize;
   const hash = hashBytes(`${await hashFile(clip.vision)}\n${await hashFile(clip.text)}`);
   return {
-    name: clip.folder.split("/").filter(Boolean).pop() ?? "clip",
+    name: basename(clip.folder) || "clip",
     kind: "clip",
     source: clip.folder,
     hash,

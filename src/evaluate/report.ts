@@ -144,7 +144,7 @@ function missedByAll(results: ModelResult[], space: ScoreSpace, context: ReportC
     return html`<figure class="thumb"><a href="${imageUrl(reportDir, context.dataset.root, prediction.file)}"><img loading="lazy" src="${imageUrl(reportDir, context.dataset.root, prediction.file)}" alt="${prediction.file}"></a><figcaption>${name(label)} | ${prediction.background}<br>${guesses.join("; ")}</figcaption></figure>`;
   });
   const note = missed.length > MAX_LISTED ? ` The first ${MAX_LISTED} are shown.` : "";
-  return html`<p>${missed.length} images are misclassified (top-1, ${space}) by every model: the first candidates for human verification.${note}</p><div class="thumbs">${figures}</div>`;
+  return html`<p>Images that every model gets wrong (top-1, ${space}): ${missed.length}. They are the first candidates for human verification.${note}</p><div class="thumbs">${figures}</div>`;
 }
 
 const STYLE = `

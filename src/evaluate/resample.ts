@@ -39,7 +39,9 @@ const KERNELS: Record<Interpolation, Kernel> = {
   },
 };
 
-// PIL computes 8-bit resampling in fixed point with 32 - 8 - 2 = 22 fractional bits.
+// PIL computes 8-bit resampling in fixed point with 32 - 8 - 2 = 22 fractional bits. The two
+// spare bits keep every sum of byte x weight products inside int32, so the passes below use
+// exact int32 arithmetic (Math.imul, | 0, >>) as PIL's C code does.
 const PRECISION_BITS = 22;
 const ONE = 2 ** PRECISION_BITS;
 const HALF = 2 ** (PRECISION_BITS - 1);
@@ -92,11 +94,6 @@ function coefficients(
   return { first, count, weights, taps };
 }
 
-function clip8(sum: number): number {
-  const value = Math.floor(sum / ONE);
-  return value < 0 ? 0 : value > 255 ? 255 : value;
-}
-
 /**
  * Resizes an RGB image to `width x height` exactly as PIL's `Image.resize` does for 8-bit
  * images (horizontal pass, then vertical pass, each rounded to 8 bits), and returns only the
@@ -118,9 +115,11 @@ export function resizePil(
   const firstRow = down.first[0];
   const lastRow = down.first[window.height - 1] + down.count[window.height - 1];
   const rows = lastRow - firstRow;
-  const middle = new Uint8Array(rows * window.width * 3);
+  // Uint8ClampedArray stores each shifted sum clipped to 0..255, as PIL's clip8 does.
+  const middle = new Uint8ClampedArray(rows * window.width * 3);
   const source = image.data;
   const stride = image.width * 3;
+  const acrossWeights = across.weights;
   for (let y = 0; y < rows; y++) {
     const rowStart = (y + firstRow) * stride;
     for (let x = 0; x < window.width; x++) {
@@ -128,34 +127,39 @@ export function resizePil(
       let g = HALF;
       let b = HALF;
       const base = x * across.taps;
+      const count = across.count[x];
       let p = rowStart + across.first[x] * 3;
-      for (let k = 0; k < across.count[x]; k++, p += 3) {
-        const w = across.weights[base + k];
-        r += source[p] * w;
-        g += source[p + 1] * w;
-        b += source[p + 2] * w;
+      for (let k = 0; k < count; k++, p += 3) {
+        const w = acrossWeights[base + k];
+        r = (r + Math.imul(source[p], w)) | 0;
+        g = (g + Math.imul(source[p + 1], w)) | 0;
+        b = (b + Math.imul(source[p + 2], w)) | 0;
       }
       const q = (y * window.width + x) * 3;
-      middle[q] = clip8(r);
-      middle[q + 1] = clip8(g);
-      middle[q + 2] = clip8(b);
+      middle[q] = r >> PRECISION_BITS;
+      middle[q + 1] = g >> PRECISION_BITS;
+      middle[q + 2] = b >> PRECISION_BITS;
     }
   }
 
   // 2. Vertical pass into the window.
-  const out = new Uint8Array(window.width * window.height * 3);
+  const out = new Uint8ClampedArray(window.width * window.height * 3);
   const middleStride = window.width * 3;
+  const downWeights = down.weights;
   for (let y = 0; y < window.height; y++) {
     const base = y * down.taps;
+    const count = down.count[y];
     const start = (down.first[y] - firstRow) * middleStride;
+    const outStart = y * middleStride;
     for (let x = 0; x < middleStride; x++) {
       let sum = HALF;
       let p = start + x;
-      for (let k = 0; k < down.count[y]; k++, p += middleStride) {
-        sum += middle[p] * down.weights[base + k];
+      for (let k = 0; k < count; k++, p += middleStride) {
+        sum = (sum + Math.imul(middle[p], downWeights[base + k])) | 0;
       }
-      out[y * middleStride + x] = clip8(sum);
+      out[outStart + x] = sum >> PRECISION_BITS;
     }
   }
-  return { data: out, width: window.width, height: window.height };
+  const data = new Uint8Array(out.buffer, out.byteOffset, out.length);
+  return { data, width: window.width, height: window.height };
 }

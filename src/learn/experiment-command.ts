@@ -63,7 +63,7 @@ export function registerExperimentCommands(program: Command): void {
 
   experiment("probe", "Train linear probes fg->fg, bg->bg, fg->bg and bg->fg on frozen features of the mini dataset").action(
     async (flags: Record<string, unknown>) => {
-      const progress = terminalProgress("steps");
+      const progress = terminalProgress("items");
       try {
         const { settings, splits, models } = await prepare(flags, progress);
         const results = probeModels(models, splits, settings.seed, progress);
@@ -79,7 +79,7 @@ export function registerExperimentCommands(program: Command): void {
     .option("--correlation <p>", `correlation of the training split (default: ${defaults.correlation})`)
     .option("--sweep <list>", "comma-separated correlations to sweep, for example 0.5,0.9,0.99")
     .action(async (flags: Record<string, unknown>) => {
-      const progress = terminalProgress("steps");
+      const progress = terminalProgress("items");
       try {
         const { settings, splits, models, sources } = await prepare(flags, progress);
         const sweep = flags.sweep === undefined ? [settings.correlation] : settings.sweep;
@@ -106,7 +106,7 @@ export function registerExperimentCommands(program: Command): void {
     .action(async (flags: Record<string, unknown>) => {
       const input = demoInput(flags);
       parseDemoOptions(input);
-      const progress = terminalProgress("steps");
+      const progress = terminalProgress("items");
       try {
         const results = await runDemo(input, progress);
         progress.stop();

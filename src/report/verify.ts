@@ -6,6 +6,13 @@ function percent(value: number): string {
   return Number.isFinite(value) ? `${(100 * value).toFixed(1)}%` : "n/a";
 }
 
+/** Rejected and pending images listed in the page; the JSON report has every decision. */
+const LISTED_DECISIONS = 500;
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
 function decimal(value: number): string {
   return Number.isFinite(value) ? value.toFixed(3) : "n/a";
 }
@@ -67,13 +74,43 @@ export function renderVerifyReport(report: ConsolidateReport): string {
             percent(screen.recall),
           ]),
         });
+  const shiftChart = figure(
+    barChart({
+      title: "Acceptance rate per shift",
+      yLabel: "accepted / decided",
+      groups: report.shifts.map((shift) => shift.shift),
+      series: [{ name: "acceptance rate", values: report.shifts.map((shift) => shift.acceptanceRate) }],
+      yMax: 1,
+    }),
+    "Share of decided images (accepted or rejected) that were accepted; pending images are left out.",
+  );
+  const shiftTable = table({
+    columns: ["shift", "accepted", "rejected", "pending", "acceptance rate"],
+    rows: report.shifts.map((shift) => [shift.shift, shift.accepted, shift.rejected, shift.pending, percent(shift.acceptanceRate)]),
+  });
   return page({
     title: "d3s verification report",
-    subtitle: `Rule ${report.rule}, ${report.votesPerImage} votes per image, at most ${report.maxUnsafeFlags} adult/violent flags. Filtered metadata: ${report.outputs.metadata}`,
+    subtitle: `Rule ${report.rule}, ${plural(report.votesPerImage, "vote")} per image, at most ${plural(report.maxUnsafeFlags, "adult/violent flag")}. Filtered metadata: ${report.outputs.metadata}`,
     sections: [
       { title: "Summary", content: summary },
+      { title: "Shifts", content: [shiftChart, shiftTable] },
       { title: "Annotators", content: [accuracyChart, annotatorTable] },
       { title: "Screens against human votes", content: screenTable },
+      { title: "Rejected and pending images", content: undecidedTable(report) },
     ],
   });
+}
+
+function undecidedTable(report: ConsolidateReport) {
+  const listed = report.decisions.filter((decision) => decision.status !== "accepted");
+  if (listed.length === 0) return paragraph("Every image was accepted.");
+  const shown = listed.slice(0, LISTED_DECISIONS);
+  const more = listed.length - shown.length;
+  return [
+    table({
+      columns: ["image", "status", "reason", "votes", "present votes", "adult/violent flags"],
+      rows: shown.map((d) => [d.imageId, d.status, d.reason, d.votes, d.presentVotes, d.unsafeVotes]),
+    }),
+    more > 0 ? paragraph(`${more} more are listed in the JSON report.`) : null,
+  ];
 }

@@ -46,7 +46,8 @@ function registerServeCommand(verify: Command): void {
       const options = parseOptions(ServeOptions, raw);
       const running = await startVerifyServer(options);
       process.stdout.write(`Serving ${options.data} at ${running.url}\n`);
-      process.stdout.write("Create annotator links with: d3s verify tokens --data DIR --add NAME\n");
+      const urlFlag = running.url === `http://${DEFAULTS.host}:${DEFAULTS.port}/` ? "" : ` --url ${running.url}`;
+      process.stdout.write(`Create annotator links with: d3s verify tokens --data ${options.data}${urlFlag} --add NAME\n`);
       await new Promise<void>((resolve) => {
         const stop = () => void running.close().then(resolve);
         process.once("SIGINT", stop);

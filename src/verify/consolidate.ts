@@ -42,6 +42,16 @@ export interface AnnotatorSummary extends GoldAccuracy {
   excluded: boolean;
 }
 
+/** Decision counts of one shift. */
+export interface ShiftSummary {
+  shift: string;
+  accepted: number;
+  rejected: number;
+  pending: number;
+  /** accepted / (accepted + rejected); NaN when nothing is decided. */
+  acceptanceRate: number;
+}
+
 /** The consolidation report, written as JSON and HTML. */
 export interface ConsolidateReport {
   rule: AcceptRule;
@@ -56,6 +66,8 @@ export interface ConsolidateReport {
   kappa: { present: number; unsafe: number };
   annotators: AnnotatorSummary[];
   screens: ScreenAgreement[];
+  /** Decisions per shift (the metadata's `shift`), in order of first appearance. */
+  shifts: ShiftSummary[];
   /** Filtered metadata.json, filtered metadata.jsonl (when the split has one) and the report. */
   outputs: { metadata: string; jsonl: string; json: string; html: string };
   decisions: Decision[];
@@ -98,7 +110,8 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
   const kept = dataset.entries.filter((entry) => accepted.has(entry.id));
   await writeJsonAtomic(outputs.metadata, kept);
   await filterJsonl(dataset.splitDir, outputs.jsonl, new Set(kept.map((entry) => entry.image)));
-  const report = buildReport(options, decisions, usedVotes, accuracy, excluded, screens, outputs);
+  const shifts = shiftSummaries(dataset.entries, decisions);
+  const report = buildReport(options, decisions, usedVotes, accuracy, excluded, screens, shifts, outputs);
   await writeJsonAtomic(outputs.json, { ...report, generatedAt: new Date().toISOString() });
   await writeFileAtomic(outputs.html, renderVerifyReport(report));
   return report;
@@ -130,11 +143,21 @@ function outputPaths(
 ): ConsolidateReport["outputs"] {
   const metadata = resolve(options.out ?? join(splitDir, "metadata.verified.json"));
   const jsonl = `${metadata.replace(/\.json$/, "")}.jsonl`;
-  if (metadata === resolve(metadataPath) || jsonl === join(splitDir, "metadata.jsonl")) {
-    throw new UserError(`--out ${options.out} would overwrite the original metadata; choose another file name.`);
-  }
   const report = resolve(options.report ?? join(splitDir, "verify-report"));
-  return { metadata, jsonl, json: `${report}.json`, html: `${report}.html` };
+  const outputs = { metadata, jsonl, json: `${report}.json`, html: `${report}.html` };
+  // Inputs that an output must never replace: the original metadata and the vote store.
+  const store = resolve(storePath(options));
+  const inputs = new Set([resolve(metadataPath), join(splitDir, "metadata.jsonl"), store, `${store}-wal`, `${store}-shm`]);
+  const flags = { metadata: "--out", jsonl: "--out", json: "--report", html: "--report" } as const;
+  const seen = new Set<string>();
+  for (const [key, path] of Object.entries(outputs) as [keyof typeof outputs, string][]) {
+    if (inputs.has(path)) {
+      throw new UserError(`${flags[key]} would overwrite ${path}, an input of consolidate; choose another file name.`);
+    }
+    if (seen.has(path)) throw new UserError(`--out and --report both write ${path}; choose different names.`);
+    seen.add(path);
+  }
+  return outputs;
 }
 
 function buildReport(
@@ -144,6 +167,7 @@ function buildReport(
   accuracy: Map<string, GoldAccuracy>,
   excluded: Set<string>,
   screens: ScreenAgreement[],
+  shifts: ShiftSummary[],
   outputs: ConsolidateReport["outputs"],
 ): ConsolidateReport {
   const count = (status: Decision["status"]) => decisions.filter((d) => d.status === status).length;
@@ -166,7 +190,21 @@ function buildReport(
     kappa: votesKappa(votes),
     annotators,
     screens,
+    shifts,
     outputs,
     decisions,
   };
+}
+
+function shiftSummaries(entries: { id: string; shift: string }[], decisions: Decision[]): ShiftSummary[] {
+  const shiftOf = new Map(entries.map((entry) => [entry.id, entry.shift]));
+  const byShift = new Map<string, ShiftSummary>();
+  for (const decision of decisions) {
+    const shift = shiftOf.get(decision.imageId) ?? "unknown";
+    const summary = byShift.get(shift) ?? { shift, accepted: 0, rejected: 0, pending: 0, acceptanceRate: Number.NaN };
+    summary[decision.status] += 1;
+    summary.acceptanceRate = summary.accepted / (summary.accepted + summary.rejected);
+    byShift.set(shift, summary);
+  }
+  return [...byShift.values()];
 }

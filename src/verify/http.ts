@@ -45,7 +45,7 @@ export function sendBytes(response: ServerResponse, type: string, bytes: Buffer 
  * Reads a JSON request body of at most `maxBytes`. Rejects a larger declared or streamed body
  * with 413 as soon as the limit is passed, without buffering the rest, a non-JSON content type
  * with 415 and invalid JSON with 400. The rest of an oversize body is read and dropped, so the
- * client still receives the 413 response.
+ * client still receives the 413 response; the server's request timeout bounds that drain.
  */
 export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
   const type = request.headers["content-type"] ?? "";
@@ -74,6 +74,10 @@ export async function readJsonBody(request: IncomingMessage, maxBytes: number): 
     request.on("data", onData);
     request.once("end", () => resolve(Buffer.concat(chunks)));
     request.once("error", reject);
+    // A client that disconnects mid-body never sends "end"; settle instead of waiting forever.
+    request.once("close", () => {
+      if (!request.complete) reject(new HttpError(400, "Request body was cut off."));
+    });
   });
   try {
     return JSON.parse(body.toString("utf8"));

@@ -129,7 +129,7 @@ async function route(
   const image = /^\/api\/images\/([^/]+)\/(generated|guide)$/.exec(path);
   if (image !== null) {
     requireMethod(request, "GET");
-    ids.imageId = decodeURIComponent(image[1]);
+    ids.imageId = decodeImageId(image[1]);
     const item = findItem(context, ids.imageId);
     if (image[2] === "generated") await sendImage(response, item.imagePath);
     else await sendGuide(response, item);
@@ -144,6 +144,15 @@ async function route(
     return;
   }
   throw new HttpError(404, "Not found.");
+}
+
+/** Decodes a percent-encoded image id; malformed encodings (`%E0%A4%A`) get 400, not 500. */
+function decodeImageId(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new HttpError(400, "Malformed image id in the URL.");
+  }
 }
 
 function requireMethod(request: IncomingMessage, method: string): void {

@@ -33,7 +33,12 @@ export function revokeToken(db: Database.Database, annotatorId: string): boolean
   return db.prepare("UPDATE annotators SET token_hash = NULL WHERE id = ?").run(annotatorId).changes > 0;
 }
 
-/** Returns the annotator that owns `token`, or undefined for a malformed or unknown token. */
+/**
+ * Returns the annotator that owns `token`, or undefined for a malformed or unknown token. The
+ * store is searched by the token's SHA-256, never by the token: lookup timing can reveal at most
+ * how much of a digest matched, and that does not help to build a token (preimage resistance),
+ * so no separate constant-time comparison is needed.
+ */
 export function annotatorForToken(db: Database.Database, token: string): string | undefined {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const row = db.prepare("SELECT id FROM annotators WHERE token_hash = ?").get(hashBytes(token)) as

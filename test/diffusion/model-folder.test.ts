@@ -84,6 +84,13 @@ describe("model folder validation", () => {
     ]);
   });
 
+  it("extra SDXL UNet input", async () => {
+    await rejectsLoading({ extraUnetInput: "text_embeds" }, async () => undefined, [
+      "unet/model.onnx",
+      "unexpected input(s) text_embeds",
+    ]);
+  });
+
   it("wrong text encoder input shape", async () => {
     await rejectsLoading({ textLength: 64 }, async () => undefined, [
       "text_encoder/model.onnx",
@@ -127,9 +134,9 @@ describe("model formats", () => {
     ["opset 14", { encoderOpset: 14 }],
   ] as const) {
     it(`sampling encoder with ${label}`, async () => {
-      // The rewritten encoder takes noise in its own float type and keeps its weights; the
-      // latent is mean + exp(-1) n, so a run repeats and reconstructs the guide within the
-      // noise: exp(-1) n / 2 in [-1, 1] units, i.e. about 23 levels per unit of n.
+      // The rewritten encoder takes noise in its own float type and keeps its weights. The latent
+      // is mean + exp(-1) n, so a run repeats, and the reconstruction differs from the guide by
+      // exp(-1) n / 2 in [-1, 1] units: about 23 levels per unit of n.
       await withOracle({ encoderOutput: "random-normal", ...options }, async (pipeline) => {
         const guideImage = flatImage([128, 60, 200]);
         const [first] = await pipeline.reconstruct([guideImage], ["n"]);

@@ -34,6 +34,8 @@ export interface OracleOptions {
   /** Name of the UNet's first input (tests of wrong inputs change it). */
   unetSampleName?: string;
   unetSampleType?: DataTypeName;
+  /** Adds an unused UNet input of this name (SDXL's UNet takes `text_embeds`). */
+  extraUnetInput?: string;
   /** Batch axis of the UNet's inputs: a number fixes it (default symbolic). */
   unetBatch?: number | string;
   /** ONNX opset of the VAE encoder; default 17. */
@@ -152,6 +154,9 @@ function unet(o: OracleOptions, floatType: DataTypeName): GraphBuilder {
         type: floatType,
         shape: [o.unetBatch ?? "batch", 77, HIDDEN],
       },
+      ...(o.extraUnetInput
+        ? [{ name: o.extraUnetInput, type: floatType, shape: ["batch", 1280] }]
+        : []),
     ],
     [{ name: "out_sample", type: floatType, shape: ["batch", 4, side, side] }],
   );
@@ -204,7 +209,12 @@ function unet(o: OracleOptions, floatType: DataTypeName): GraphBuilder {
     g.node("Sub", [mean, g.constant([o.emptyMean ?? 0], [])]),
     g.constant([o.guidanceGain ?? 0], []),
   ]);
-  output(g, g.node("Add", [eps, text]), "out_sample", floatType);
+  let noise = g.node("Add", [eps, text]);
+  if (o.extraUnetInput) {
+    const unused = g.node("ReduceMean", [toFloat(g, o.extraUnetInput, floatType)], { keepdims: 0 });
+    noise = g.node("Add", [noise, g.node("Mul", [unused, g.constant([0], [])])]);
+  }
+  output(g, noise, "out_sample", floatType);
   return g;
 }
 

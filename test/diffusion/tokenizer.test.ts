@@ -99,6 +99,32 @@ describe("CLIP tokenizer", () => {
     assert.deepEqual(body(tokenizer.encode("dog <|endoftext|>")), [DOG]);
   });
 
+  it("tokenizer.json with pair merges", async () => {
+    // Newer tokenizer.json files list merges as [left, right] pairs and the special tokens
+    // under added_tokens.
+    const dir = await mkdtemp(join(tmpdir(), "d3s-tok-"));
+    try {
+      const plain = new Map([...vocab].filter(([token]) => !token.startsWith("<|")));
+      const file = {
+        model: {
+          type: "BPE",
+          vocab: Object.fromEntries(plain),
+          merges: MERGES.map((m) => m.split(" ")),
+        },
+        added_tokens: [
+          { id: BOS, content: "<|startoftext|>" },
+          { id: EOS, content: "<|endoftext|>" },
+        ],
+      };
+      await writeFile(join(dir, "tokenizer.json"), JSON.stringify(file));
+      const loaded = await ClipTokenizer.fromFolder(dir);
+      assert.deepEqual(loaded.encode("Hello, it's a dog"), tokenizer.encode("Hello, it's a dog"));
+      assert.deepEqual(body(loaded.encode("hello dog")), [HELLO, DOG]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("pad token from config", async () => {
     // SD 2.x tokenizers pad with "!" (id 0 in CLIP; 33 in this fixture).
     const dir = await mkdtemp(join(tmpdir(), "d3s-tok-"));

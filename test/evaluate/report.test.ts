@@ -43,7 +43,7 @@ test("report heatmap opens cell images", { skip: existsSync(CHROMIUM) ? false : 
     await page.selectOption("#model-select", "1");
     assert.equal(await page.locator('.panel[data-model="1"]').isVisible(), true);
     // The blue image is wrong for both models.
-    assert.match(await page.content(), /1 images are misclassified/);
+    assert.match(await page.content(), /every model gets wrong \(top-1, full\): 1\./);
   } finally {
     await browser.close();
   }

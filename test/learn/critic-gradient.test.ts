@@ -5,9 +5,9 @@ import { initTensorflow, tf } from "../../src/learn/backend.js";
 import { MlpCritic } from "../../src/learn/critic.js";
 import { wassersteinCriticTerms, wassersteinDistance } from "../../src/learn/wasserstein.js";
 
-// A float64 re-implementation of the critic loss, independent of critic.ts: T(x) by a plain
-// forward pass, dT/dx by central differences (exact up to rounding, because T is piecewise
-// linear in x and no kink lies within the step), then the gradient-penalised WGAN loss.
+// A float64 re-implementation of the critic loss, independent of critic.ts. T(x) comes from a
+// plain forward pass and dT/dx from central differences, which are exact up to rounding because
+// T is piecewise linear in x and no kink lies within the step.
 interface Layer64 {
   w: Float64Array;
   b: Float64Array;

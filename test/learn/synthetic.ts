@@ -2,9 +2,9 @@ import { Random } from "../../src/core/rng.js";
 import type { LearnData } from "../../src/learn/train.js";
 
 /**
- * Feature vectors whose first `numFg` dimensions hold a scaled one-hot of the foreground label,
- * the next `numBg` a scaled one-hot of the background label, and the rest noise; unit Gaussian
- * noise is added everywhere. Background information therefore leaks into every linear feature
+ * Feature vectors whose first `numFg` dimensions contain a one-hot of the foreground label
+ * times 2, the next `numBg` a one-hot of the background label times 2, and the rest noise.
+ * Unit Gaussian noise is added everywhere. Background information therefore leaks into every linear feature
  * that a projection does not explicitly cancel.
  */
 export function leakyFeatures(n: number, seed: number, dim = 24, numFg = 4, numBg = 4): LearnData {

@@ -74,8 +74,8 @@ test("saved model loads identically", async () => {
 });
 
 test("penalty removes background leak", async () => {
-  // Inputs carry the background label along fixed directions; a random projection spreads it
-  // into the foreground features, and only the penalty has a reason to take it out again.
+  // Inputs carry the background label along fixed directions. A random projection spreads it
+  // into the foreground features, and only the penalty gives a reason to take it out again.
   const data = leakyFeatures(2000, 1);
   const heldOut = leakyFeatures(2000, 2);
   const options = { backbone: "projection", steps: 200, pretrainSteps: 30, featureDim: 64, bgDim: 16, seed: 1 } as const;
@@ -89,7 +89,7 @@ test("penalty removes background leak", async () => {
     };
     model.dispose();
   }
-  // Chance is 0.25 for 4 background classes; a seed-1 run measured 0.71 without and 0.38
+  // Chance is 0.25 for 4 background classes. A seed-1 run measured 0.71 without and 0.38
   // with the penalty, so a drop of 0.15 is a loose bound.
   assert.ok(
     leak.wasserstein.fgToBg <= leak.none.fgToBg - 0.15,

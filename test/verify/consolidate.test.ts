@@ -104,6 +104,29 @@ test("Dawid-Skene discounts always-yes annotators", () => {
   assert.ok((result.annotators.get("g0")?.specificity ?? 0) > 0.8, "good annotator specificity is near 1");
 });
 
+test("Dawid-Skene first round by hand", () => {
+  // Items i1 (a yes, b yes) and i2 (a yes, b no); start posteriors are the yes shares 1 and 0.5.
+  // M step with add-one counts (1 of 2 on each side): a has sensitivity (1 + 1 + 0.5) / (2 + 1.5)
+  // = 5/7 and specificity (1 + 0) / (2 + 0.5) = 0.4; b has (1 + 1) / 3.5 = 4/7 and
+  // (1 + 0.5) / 2.5 = 0.6; the prior is (1 + 1.5) / (2 + 2) = 0.625. E step:
+  // i1 = 0.625 * 5/7 * 4/7 / (that + 0.375 * 0.6 * 0.4) = 0.7392076 and
+  // i2 = 0.625 * 5/7 * 3/7 / (that + 0.375 * 0.6 * 0.6) = 0.5863039.
+  const labels = [
+    { item: "i1", annotator: "a", value: true },
+    { item: "i1", annotator: "b", value: true },
+    { item: "i2", annotator: "a", value: true },
+    { item: "i2", annotator: "b", value: false },
+  ];
+  const round = dawidSkene(labels, { maxIterations: 1 });
+  assert.ok(Math.abs((round.posterior.get("i1") ?? 0) - 0.7392076) < 1e-6, String(round.posterior.get("i1")));
+  assert.ok(Math.abs((round.posterior.get("i2") ?? 0) - 0.5863039) < 1e-6, String(round.posterior.get("i2")));
+  assert.ok(Math.abs(round.prior - 0.625) < 1e-12);
+  assert.ok(Math.abs((round.annotators.get("b")?.specificity ?? 0) - 0.6) < 1e-12);
+  // A gold item keeps its known label whatever the votes say.
+  const fixed = dawidSkene(labels, { known: new Map([["i1", false]]) });
+  assert.equal(fixed.posterior.get("i1"), 0);
+});
+
 test("consolidate writes filtered metadata beside original", async () => {
   const fixture = await makeDataset({ count: 6, guides: false });
   const db = openStore(join(fixture.splitDir, "verify.sqlite"));
@@ -154,13 +177,26 @@ test("consolidate writes filtered metadata beside original", async () => {
   );
   const html = await readFile(join(fixture.splitDir, "verify-report.html"), "utf8");
   assert.match(html, /Gold accuracy per annotator/);
+  // Every fixture image is in "background-shift": 3 accepted, 2 rejected, 1 pending.
+  assert.deepEqual(report.shifts, [{ shift: "background-shift", accepted: 3, rejected: 2, pending: 1, acceptanceRate: 3 / 5 }]);
+  assert.match(html, /Acceptance rate per shift/);
+  const listed = [...html.matchAll(/<td>(img-\d+)<\/td>/g)].map((match) => match[1]);
+  assert.deepEqual(listed, ["img-002", "img-003", "img-004"], "rejected and pending images listed");
   const json = JSON.parse(await readFile(join(fixture.splitDir, "verify-report.json"), "utf8"));
   assert.equal(json.accepted, 3);
   const leftovers = (await readdir(fixture.splitDir)).filter((name) => name.endsWith(".tmp"));
   assert.deepEqual(leftovers, []);
 
-  await assert.rejects(
-    consolidate(ConsolidateOptions.parse({ data: fixture.splitDir, out: join(fixture.splitDir, "metadata.json") })),
-    /would overwrite the original metadata/,
-  );
+  // No output may replace an input: the metadata, its jsonl twin or the vote store.
+  const clashes: [Record<string, string>, RegExp][] = [
+    [{ out: join(fixture.splitDir, "metadata.json") }, /--out would overwrite .*metadata\.json/],
+    [{ out: join(fixture.splitDir, "metadata.jsonl") }, /--out would overwrite .*metadata\.jsonl/],
+    [{ report: join(fixture.splitDir, "metadata") }, /--report would overwrite .*metadata\.json/],
+    [{ out: join(fixture.splitDir, "verify.sqlite-wal") }, /--out would overwrite .*verify\.sqlite-wal/],
+    [{ out: join(fixture.root, "x.json"), report: join(fixture.root, "x") }, /both write .*x\.json/],
+  ];
+  for (const [flags, message] of clashes) {
+    await assert.rejects(consolidate(ConsolidateOptions.parse({ data: fixture.splitDir, ...flags })), message);
+  }
+  assert.equal(await readFile(join(fixture.splitDir, "metadata.json"), "utf8"), original, "still untouched");
 });

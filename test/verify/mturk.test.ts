@@ -137,23 +137,32 @@ test("malformed rows rejected with lines", async () => {
   const fixture = await makeDataset({ count: 2 });
   const items = JSON.stringify(["img-000", "img-001"]);
   const good = taskAnswers(2);
-  // Line 1 header; line 2 good; lines 3-4 a good row whose JSON cell spans two lines; line 5
-  // has a bad WorkerId; line 6 names an image outside the split; line 7 lacks an answer.
+  // CRLF line ends, as a spreadsheet saves them. Line 1 header; line 2 good; lines 3-4 a good
+  // row whose JSON cell spans two lines; line 5 has a bad WorkerId; line 6 names an image outside
+  // the split; line 7 lacks an answer; lines 8-9 a bad WorkerId in a row spanning two lines
+  // (reported at its first line); line 10 has an extra cell.
+  const quoted = (value: string) => `"${value.replaceAll('"', '""')}"`;
   const csv = [
     "HITId,AssignmentId,WorkerId,AssignmentStatus,Input.items,Answer.taskAnswers",
-    `H,A1,W1,Submitted,"${items.replaceAll('"', '""')}","${good.replaceAll('"', '""')}"`,
-    `H,A2,W2,Submitted,"${items.replaceAll('"', '""')}","${good.replaceAll('"', '""').replace("{", "{\n")}"`,
-    `H,A3,W../3,Submitted,"${items.replaceAll('"', '""')}","${good.replaceAll('"', '""')}"`,
-    `H,A4,W4,Submitted,"${JSON.stringify(["img-000", "../etc"]).replaceAll('"', '""')}","${good.replaceAll('"', '""')}"`,
-    `H,A5,W5,Submitted,"${items.replaceAll('"', '""')}","${taskAnswers(1).replaceAll('"', '""')}"`,
-  ].join("\n");
+    `H,A1,W1,Submitted,${quoted(items)},${quoted(good)}`,
+    `H,A2,W2,Submitted,${quoted(items)},${quoted(good.replace("{", "{\r\n"))}`,
+    `H,A3,W../3,Submitted,${quoted(items)},${quoted(good)}`,
+    `H,A4,W4,Submitted,${quoted(JSON.stringify(["img-000", "../etc"]))},${quoted(good)}`,
+    `H,A5,W5,Submitted,${quoted(items)},${quoted(taskAnswers(1))}`,
+    `H,A6,W-6,Submitted,${quoted(items)},${quoted(good.replace("{", "{\r\n"))}`,
+    `H,A7,W7,Submitted,${quoted(items)},${quoted(good)},extra`,
+  ].join("\r\n");
   const path = join(fixture.root, "results.csv");
   await writeFile(path, csv);
   await assert.rejects(importMturk(ImportOptions.parse({ data: fixture.splitDir, results: path })), (error: Error) => {
-    assert.match(error.message, /3 malformed rows, nothing imported/);
+    assert.match(error.message, /5 malformed rows, nothing imported/);
+    const lines = [...error.message.matchAll(/line (\d+):/g)].map((match) => Number(match[1]));
+    assert.deepEqual(lines, [5, 6, 7, 8, 10], error.message);
     assert.match(error.message, /line 5: WorkerId "W\.\.\/3"/);
     assert.match(error.message, /line 6: Input\.items is not a list of image ids/);
     assert.match(error.message, /line 7: answer present-1 is missing/);
+    assert.match(error.message, /line 8: WorkerId "W-6"/);
+    assert.match(error.message, /line 10: Invalid Record Length/);
     return true;
   });
   const db = openStore(join(fixture.splitDir, "verify.sqlite"));
@@ -161,6 +170,6 @@ test("malformed rows rejected with lines", async () => {
   db.close();
   assert.equal(count.n, 0, "nothing stored when any row is malformed");
 
-  await writeFile(path, `${csv.split("\n").slice(0, 2).join("\n")}\nH,A9,"unterminated\n`);
+  await writeFile(path, `${csv.split("\r\n").slice(0, 2).join("\r\n")}\r\nH,A9,"unterminated\r\n`);
   await assert.rejects(importMturk(ImportOptions.parse({ data: fixture.splitDir, results: path })), /not valid CSV \(line \d\)|malformed/);
 });

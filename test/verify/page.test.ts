@@ -27,8 +27,14 @@ test("annotator completes batch by keyboard", async () => {
   try {
     // 2. Open the token link; the page loads a batch of 25 (23 regular + 2 gold).
     const page = await browser.context.newPage();
+    const batchResponse = page.waitForResponse((response) => response.url().endsWith("/api/batch"));
     await page.goto(`${server.url}#token=${token}`);
     await page.waitForSelector("#task:not([hidden])");
+    // The batch tells the page nothing about which images are gold or what their answers are.
+    const batchBody = (await (await batchResponse).json()) as { batch: { items: Record<string, unknown>[] } };
+    for (const item of batchBody.batch.items) {
+      assert.deepEqual(Object.keys(item).sort(), ["classIdx", "className", "definition", "exampleCount", "hasGuide", "imageId"]);
+    }
     const batch = db
       .prepare("SELECT bi.image_id FROM batch_items bi JOIN batches b ON b.id = bi.batch_id WHERE b.annotator_id = 'alice' ORDER BY bi.position")
       .all() as { image_id: string }[];
@@ -38,6 +44,11 @@ test("annotator completes batch by keyboard", async () => {
     // The fixture alternates classes: even-numbered ids are goldfish, odd ones golden retrievers.
     const firstClass = Number(batch[0].image_id.slice(4)) % 2 === 0 ? "goldfish" : "golden retriever";
     assert.equal(await page.textContent("#class-name"), firstClass);
+    // Both fixture example photos of the class load (decoded from the token-fetched blobs).
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLImageElement>("#examples img")].filter((image) => image.naturalWidth === 16).length === 2,
+    );
+    assert.match((await page.textContent("#class-definition")) ?? "", /\w+/, "the WordNet definition is shown");
 
     // 3. The instructions panel opens with "?" and closes with its button.
     assert.equal(await page.isVisible("#instructions"), false);

@@ -133,6 +133,11 @@ test("path traversal attempts rejected", async () => {
       assert.equal(response.status, 404, `${path} -> ${response.status}`);
       assert.doesNotMatch(response.body, /classIdx|SQLite/, `${path} leaked a file`);
     }
+    // A broken percent-encoding is the client's fault (400), not a server error (500).
+    for (const path of ["/api/images/%E0%A4%A/generated", "/api/images/%/guide"]) {
+      assert.equal((await send(server, "GET", path, auth)).status, 400, path);
+    }
+    assert.equal((await send(server, "GET", "/api/images/img-000%00.png/generated", auth)).status, 404);
     const image = await send(server, "GET", "/api/images/img-000/generated", auth);
     assert.equal(image.status, 200);
     const example = await send(server, "GET", "/api/examples/1/0", auth);

@@ -5,7 +5,7 @@ import { UserError } from "../../core/errors.js";
 export const SCHEDULER_NAMES = ["ddim", "pndm", "euler-ancestral"] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 
-/** How inference timesteps are spread over the training timesteps (diffusers `timestep_spacing`). */
+/** Spacing of the inference timesteps over the training timesteps (diffusers `timestep_spacing`). */
 export type TimestepSpacing = "leading" | "linspace" | "trailing";
 
 /**

@@ -137,9 +137,11 @@ function readRows(bytes: Buffer): CsvRow[] {
     const lines = (error as { lines?: number }).lines;
     throw new UserError(`MTurk results are not valid CSV${lines ? ` (line ${lines})` : ""}: ${(error as Error).message}`);
   }
+  const newlines: number[] = [];
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) newlines.push(i);
   const header = events[0]?.cells ?? [];
   return events.slice(1).map((event, i) => {
-    const line = lineAt(bytes, events[i].end);
+    const line = lineAt(bytes, newlines, events[i].end);
     if (event.cells === undefined) return { line, reason: event.reason.replace(/ on line \d+$/, "") };
     const record = Object.fromEntries(header.map((name, column) => [name, event.cells?.[column] ?? ""]));
     return { line, record, reason: "" };
@@ -147,12 +149,18 @@ function readRows(bytes: Buffer): CsvRow[] {
 }
 
 /** Returns the 1-based line of the first non-blank byte at or after `offset`. */
-function lineAt(bytes: Buffer, offset: number): number {
+function lineAt(bytes: Buffer, newlines: number[], offset: number): number {
   let start = offset;
   while (start < bytes.length && (bytes[start] === 0x0a || bytes[start] === 0x0d)) start += 1;
-  let line = 1;
-  for (let i = 0; i < start; i++) if (bytes[i] === 0x0a) line += 1;
-  return line;
+  // Binary search: the count of newlines before `start`.
+  let low = 0;
+  let high = newlines.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (newlines[middle] < start) low = middle + 1;
+    else high = middle;
+  }
+  return low + 1;
 }
 
 function parseAssignment(record: Record<string, string>, dataset: VerifyDataset): ParsedAssignment {

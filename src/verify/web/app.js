@@ -63,7 +63,7 @@ async function show(index) {
   element("class-definition").textContent = item.definition;
   element("item-position").textContent = `${state.index + 1} of ${items.length}`;
   renderAnswers();
-  renderExamples(item);
+  void renderExamples(item).catch(fail);
   const generated = element("generated-image");
   const guide = element("guide-image");
   const current = state.index;
@@ -85,12 +85,20 @@ async function show(index) {
 async function renderExamples(item) {
   const box = element("examples");
   box.replaceChildren();
-  for (let n = 0; n < item.exampleCount; n++) {
-    const image = document.createElement("img");
-    image.alt = `example photo of ${item.className}`;
-    box.append(image);
-    image.src = await imageUrl(`/api/examples/${item.classIdx}/${n}`);
-  }
+  const current = state.index;
+  const urls = await Promise.all(
+    Array.from({ length: item.exampleCount }, (_, n) => imageUrl(`/api/examples/${item.classIdx}/${n}`)),
+  );
+  // Keys pressed while the photos loaded may have moved on; only the current item draws.
+  if (state === null || state.index !== current) return;
+  box.replaceChildren(
+    ...urls.map((url) => {
+      const image = document.createElement("img");
+      image.alt = `example photo of ${item.className}`;
+      image.src = url;
+      return image;
+    }),
+  );
 }
 
 function renderAnswers() {
@@ -156,7 +164,8 @@ async function submit() {
   }
   sessionStorage.removeItem(storageKey(state.batch.id));
   const gold = result.gold.seen > 0 ? ` Check images: ${result.gold.correct} of ${result.gold.seen} correct.` : "";
-  setStatus(`Batch submitted: ${answers.length} answers saved.${gold}`);
+  const saved = result.duplicate ? "this batch had already been saved" : `${answers.length} answers saved`;
+  setStatus(`Batch submitted: ${saved}.${gold}`);
   state = null;
   element("task").hidden = true;
   element("next-batch").hidden = false;
