@@ -42,9 +42,9 @@ export interface DemoSettings {
 
 /**
  * Sizes of the full demo and of --quick. The full preset uses every committed item. Its CNN is
- * narrower than the learn default ([32, 64, 128]) so both trainings fit the demo's time budget
- * on two CPU cores, and one layer deeper, because the global average pool of a 3-layer CNN
- * barely learns the foreground classes on this data (see docs/demo.md).
+ * narrower than the learn default ([32, 64, 128]), so both trainings fit the demo's time budget
+ * on two CPU cores. It is also one layer deeper, because a 3-layer CNN that ends in a global
+ * average pool barely learns the foreground classes on this data (docs/demo.md has the runs).
  */
 const PRESETS = {
   full: {

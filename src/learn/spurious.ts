@@ -3,9 +3,9 @@ import { argMaxRows, probeLogits, trainLinearProbe, type LinearProbeOptionsInput
 import { groupAccuracy, type GroupAccuracy } from "./spurious-groups.js";
 
 /**
- * The two classifiers compared: `erm` fits a linear head by plain empirical risk minimisation on
- * the whole representation (foreground and background features); `invariant` fits it on the
- * foreground features only.
+ * The two classifiers compared. `erm` fits a linear head by plain empirical risk minimisation
+ * on the whole representation, foreground and background features together. `invariant` fits
+ * the same head on the foreground features only.
  */
 export const SPURIOUS_HEADS = [
   { head: "erm", part: "all" },

@@ -12,6 +12,11 @@ export interface SessionOptions {
   device?: Device;
   /** Intra-op threads; default 0, which lets ONNX Runtime use every core. */
   threads?: number;
+  /**
+   * Lets idle intra-op threads spin while waiting for work; default false. Spinning made 60
+   * tiny-UNet calls about twice as slow on a loaded 2-core machine (bench/diffusion/thread-spinning.ts).
+   */
+  spinning?: boolean;
 }
 
 /** Returns the execution providers that this onnxruntime-node build lists. */
@@ -49,6 +54,8 @@ export async function openSession(
       executionProviders: [device],
       intraOpNumThreads: options.threads ?? 0,
       graphOptimizationLevel: "all",
+      // Flattened by onnxruntime-node into the session config key session.intra_op.allow_spinning.
+      extra: { session: { intra_op: { allow_spinning: options.spinning === true ? "1" : "0" } } },
     });
   } catch (error) {
     throw new UserError(`ONNX Runtime could not load ${path}: ${(error as Error).message}`);

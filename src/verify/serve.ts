@@ -21,13 +21,14 @@ export interface RunningServer {
 
 /** Loads the split and the store, then serves the verification page until closed. */
 export async function startVerifyServer(options: ServeOptions): Promise<RunningServer> {
-  // 1. Load the split, the class details and the store.
+  // 1. Load the split, the class details and the gold answers, then the store.
   const dataset = await loadVerifyDataset(options.data);
   const classes = await loadClassDetails(dataset, imagenetClasses(), options.foregrounds);
+  const gold = options.gold === undefined ? [] : await readGoldCsv(options.gold, dataset);
   const db = openStore(storePath(options));
 
-  // 2. Load gold answers and order the queue by the stored screen scores.
-  if (options.gold !== undefined) writeGold(db, await readGoldCsv(options.gold, dataset));
+  // 2. Store the gold answers and order the queue by the stored screen scores.
+  writeGold(db, gold);
   const queue = queueOrder(db, [...dataset.items.keys()], options);
 
   // 3. Listen on the requested interface.

@@ -19,7 +19,7 @@ function classLabels(perClass: number): number[] {
 }
 
 test("mini sources load every pool", () => {
-  // The committed atlas holds 400 + 100 + 200 + 100 items per class.
+  // The committed atlas contains 400 + 100 + 200 + 100 items per class.
   assert.equal(sources.pools.train.tiles.length, 4000);
   assert.equal(sources.pools.val.tiles.length, 1000);
   assert.equal(sources.pools.correlated.tiles.length, 2000);

@@ -23,7 +23,8 @@ test("quick demo writes report and results", async () => {
     for (const model of ["penalised", "unpenalised"] as const) {
       assert.equal(results.probes[model].length, 4);
       for (const probe of results.probes[model]) {
-        assert.ok(probe.top1 >= 0 && probe.top1 <= 1, `${model} ${probe.features}->${probe.target}`);
+        assert.ok(probe.top1 >= 0, `${model} ${probe.features}->${probe.target}`);
+        assert.ok(probe.top1 <= 1, `${model} ${probe.features}->${probe.target}`);
         assert.equal(probe.chanceTop1, 0.1);
       }
       // 60 steps logged every 5: 12 history rows.

@@ -21,9 +21,10 @@ export interface MiniComposeOptions {
 }
 
 /**
- * Composites one mini dataset image with the d3s guide compositor: a random square crop of the
- * pattern (a `bgCrop` fraction of its shorter side, wrapping around, mirrored half of the time) is the
- * background, and the item is pasted with its own mask (pixels above `threshold`).
+ * Composites one mini dataset image with the d3s guide compositor. The background is a random
+ * square crop of the pattern: a `bgCrop` fraction of its shorter side, wrapping around the
+ * edges, mirrored half of the time. The item is pasted with its own mask (pixels above
+ * `threshold`).
  */
 export async function composeMiniImage(options: MiniComposeOptions): Promise<RgbImage> {
   const background = cropPattern(options.pattern, options.bgCrop, options.random);

@@ -23,7 +23,7 @@ export const MINI_SHIFT = "composite";
 
 /** Options of buildMiniSplit; every default is defined here once. */
 export const miniSplitOptionsSchema = z.object({
-  /** Which split to build. */
+  /** Split name, which also selects the item pool and the background plan. */
   split: z.enum(["train", "val", "correlated", "anti"]),
   /** Image side in pixels. Default 32. */
   size: z.number().int().min(8).max(256).default(32),
