@@ -12,7 +12,13 @@ import { allFinite, imageToTensor, tensorToImage } from "./image-tensor.js";
 import { loadModelFolder, type ModelFolder } from "./model-folder.js";
 import type { ModelPart } from "./model-part.js";
 import { createScheduler, SCHEDULER_NAMES, type SchedulerName } from "./schedulers/index.js";
-import { scaled } from "./schedulers/scheduler.js";
+import {
+  guidedOutput,
+  scaled,
+  type Guidance,
+  type NoiseSource,
+  type Scheduler,
+} from "./schedulers/scheduler.js";
 
 const TEXT_CACHE_SIZE = 16;
 
@@ -139,14 +145,14 @@ export class StableDiffusionPipeline {
    * encoding or decoding them.
    */
   async img2img(input: Img2ImgRequest): Promise<Img2ImgResult> {
-    // 1. Validate the request and plan the schedule.
+    // 1. Validate the request and plan the schedule. Each item gets its own scheduler, because
+    //    PNDM keeps a history of model outputs that must not mix items.
     const request = parseRequest(input);
-    const scheduler = createScheduler(
-      request.scheduler,
-      this.model.schedulerConfig,
-      request.numInferenceSteps,
+    const schedulers = request.images.map(() =>
+      createScheduler(request.scheduler, this.model.schedulerConfig, request.numInferenceSteps),
     );
-    const start = scheduler.startImg2img(request.strength);
+    const starts = schedulers.map((scheduler) => scheduler.startImg2img(request.strength));
+    const [scheduler, start] = [schedulers[0], starts[0]];
     const timesteps = scheduler.timesteps.slice(start);
     if (timesteps.length === 0) {
       const latents = { initial: [], final: [] };
@@ -170,20 +176,26 @@ export class StableDiffusionPipeline {
     // 3. Noise each guide to the start timestep, with the item's own noise.
     const latentSize = clean[0].length;
     const initial = clean.map((x0, i) =>
-      scheduler.addNoise(x0, randoms[i].normals(latentSize), start),
+      schedulers[i].addNoise(x0, randoms[i].normals(latentSize), start),
     );
     let latents = initial;
 
-    // 4. Denoise: one UNet call per item and timestep, then a scheduler step.
+    // 4. Denoise: one UNet call per item and timestep, then a scheduler step. The UNet input
+    //    buffer is shared by every call of this request.
     const progress = request.onProgress ?? silentProgress;
     const latentDims = [1, this.model.latentChannels, height / 8, width / 8];
+    const unetInput = new Float32Array(2 * latentSize);
     for (let index = start; index < scheduler.timesteps.length; index++) {
       const t = scheduler.timesteps[index];
       const next: Float32Array[] = [];
       for (let i = 0; i < latents.length; i++) {
-        const input = scheduler.scaleModelInput(latents[i], index);
-        const eps = await this.predictNoise(input, latentDims, t, texts[i], request.guidanceScale);
-        next.push(scheduler.step(eps, index, latents[i], () => randoms[i].normals(latentSize)));
+        const input = schedulers[i].scaleModelInput(latents[i], index);
+        const prediction = await this.predictNoise(
+          { sample: input, dims: latentDims, t, text: texts[i], scale: request.guidanceScale },
+          unetInput,
+        );
+        const noise = () => randoms[i].normals(latentSize);
+        next.push(schedulerStep(schedulers[i], prediction, index, latents[i], noise));
       }
       latents = next;
       progress({ stage: "denoise", done: index - start + 1, total: timesteps.length });
@@ -250,12 +262,14 @@ export class StableDiffusionPipeline {
   ): Promise<Float32Array[]> {
     const { vaeEncoder, latentChannels, scalingFactor, encoderNoiseInputs } = this.model;
     const latents: Float32Array[] = [];
+    // One input buffer for every item: ONNX Runtime has finished reading it when run resolves.
+    const { width, height } = images[0];
+    const pixels = new Float32Array(3 * width * height);
     for (let i = 0; i < images.length; i++) {
-      const { width, height } = images[i];
       const latentLength = latentChannels * (height / 8) * (width / 8);
       const latentDims = [1, latentChannels, height / 8, width / 8];
       const feeds: Parameters<ModelPart["run"]>[0] = {
-        sample: { data: imageToTensor(images[i]), dims: [1, 3, height, width] },
+        sample: { data: imageToTensor(images[i], pixels), dims: [1, 3, height, width] },
       };
       for (const name of encoderNoiseInputs) {
         feeds[name] = { data: randoms[i].normals(latentLength), dims: latentDims };
@@ -269,28 +283,33 @@ export class StableDiffusionPipeline {
     return latents;
   }
 
-  /** Runs the UNet for one item and combines guidance: uncond + scale * (cond - uncond). */
+  /**
+   * Runs the UNet for one item: the noise prediction, or with guidance the two outputs that
+   * `uncond + scale * (cond - uncond)` combines (the scheduler step applies it).
+   * `pairInput` (twice the latent length) receives the stacked [sample, sample] input.
+   */
   private async predictNoise(
-    sample: Float32Array,
-    dims: number[],
-    t: number,
-    text: TextConditioning,
-    scale: number,
-  ): Promise<Float32Array> {
+    call: UnetCall,
+    pairInput: Float32Array,
+  ): Promise<Float32Array | Guidance> {
+    const { sample, dims, t, text, scale } = call;
     const { cond, uncond, pair } = text;
     if (uncond === undefined || pair === undefined) return this.runUnet(sample, dims, 1, t, cond);
-    let output: Float32Array;
+    const half = sample.length;
+    let uncondOutput: Float32Array;
+    let condOutput: Float32Array;
     if (this.model.unet.inputs.get("sample")?.shape[0] === 1) {
       // A UNet exported with a fixed batch of 1 gets the two halves in separate calls.
-      const uncondOutput = await this.runUnet(sample, dims, 1, t, uncond);
-      output = concat([uncondOutput, await this.runUnet(sample, dims, 1, t, cond)]);
+      uncondOutput = await this.runUnet(sample, dims, 1, t, uncond);
+      condOutput = await this.runUnet(sample, dims, 1, t, cond);
     } else {
-      output = await this.runUnet(concat([sample, sample]), dims, 2, t, pair);
+      pairInput.set(sample, 0);
+      pairInput.set(sample, half);
+      const output = await this.runUnet(pairInput, dims, 2, t, pair);
+      uncondOutput = output.subarray(0, half);
+      condOutput = output.subarray(half);
     }
-    const half = sample.length;
-    const guided = new Float32Array(half);
-    for (let j = 0; j < half; j++) guided[j] = output[j] + scale * (output[half + j] - output[j]);
-    return guided;
+    return { uncond: uncondOutput, cond: condOutput, scale };
   }
 
   /** Runs the UNet on `rows` stacked items; `dims` is one item's latent shape [1, C, h, w]. */
@@ -344,6 +363,15 @@ export class StableDiffusionPipeline {
   }
 }
 
+/** One UNet evaluation: an item's latent (shape `dims`, [1, C, h, w]) at timestep t. */
+interface UnetCall {
+  sample: Float32Array;
+  dims: number[];
+  t: number;
+  text: TextConditioning;
+  scale: number;
+}
+
 /** One item's text embeddings; `pair` stacks [uncond, cond] once for every step's UNet call. */
 interface TextConditioning {
   cond: Float32Array;
@@ -353,6 +381,22 @@ interface TextConditioning {
 
 function textConditioning(cond: Float32Array, uncond: Float32Array | undefined): TextConditioning {
   return uncond === undefined ? { cond } : { cond, uncond, pair: concat([uncond, cond]) };
+}
+
+/**
+ * Steps one item's latents. With guidance, schedulers that have a fused guided step apply
+ * guidance and the step in one pass; the others get the guided output.
+ */
+function schedulerStep(
+  scheduler: Scheduler,
+  prediction: Float32Array | Guidance,
+  index: number,
+  sample: Float32Array,
+  noise: NoiseSource,
+): Float32Array {
+  if (prediction instanceof Float32Array) return scheduler.step(prediction, index, sample, noise);
+  const fused = scheduler.guidedStep?.(prediction, index, sample);
+  return fused ?? scheduler.step(guidedOutput(prediction), index, sample, noise);
 }
 
 function parseRequest(input: Img2ImgRequest): z.output<typeof img2imgRequestSchema> {

@@ -11,6 +11,7 @@ export interface DawidSkeneResult {
   /** P(says true | truly true) and P(says false | truly false) per annotator. */
   annotators: Map<string, { sensitivity: number; specificity: number }>;
   prior: number;
+  /** EM rounds run (each an M step then an E step). */
   iterations: number;
 }
 
@@ -43,14 +44,16 @@ export function dawidSkene(labels: BinaryLabel[], options: DawidSkeneOptions = {
   let annotators = new Map<string, { sensitivity: number; specificity: number }>();
   let prior = 0.5;
   let iterations = 0;
-  for (; iterations < (options.maxIterations ?? 100); iterations++) {
+  while (iterations < (options.maxIterations ?? 100)) {
+    iterations += 1;
     ({ annotators, prior } = maximize(labels, posterior));
     const next = expect(byItem, annotators, prior, known);
-    const change = Math.max(0, ...[...next].map(([item, p]) => Math.abs(p - (posterior.get(item) ?? 0))));
+    let change = 0;
+    for (const [item, p] of next) change = Math.max(change, Math.abs(p - (posterior.get(item) ?? 0)));
     posterior = next;
     if (change < (options.tolerance ?? 1e-6)) break;
   }
-  return { posterior, annotators, prior, iterations: iterations + 1 };
+  return { posterior, annotators, prior, iterations };
 }
 
 function maximize(

@@ -8,6 +8,9 @@ import { manifestPath } from "../generate/manifest.js";
 /** Keys of `MetadataEntry.args` that may name the guide image, relative to the split folder. */
 const GUIDE_ARG_KEYS = ["guideImage", "initImage", "guide", "init"] as const;
 
+/** File types a guide may have; anything else named in `args` is ignored. */
+const GUIDE_EXTENSION = /\.(png|jpe?g|webp)$/i;
+
 /** Padding of the guide|result grids that `d3s generate --save-init` writes (make_grid padding 2). */
 const GRID_PADDING = 2;
 
@@ -30,6 +33,8 @@ export async function findGuide(splitDir: string, entry: MetadataEntry): Promise
   for (const candidate of guideCandidates(entry)) {
     const cleaned = normalize(candidate);
     if (isAbsolute(candidate) || cleaned.startsWith(`..${sep}`) || cleaned === "..") continue;
+    // Only image files: a guide named in args must never expose the store or the metadata.
+    if (!GUIDE_EXTENSION.test(cleaned)) continue;
     const path = join(splitDir, cleaned);
     if (existsSync(path)) return { path, grid: false };
   }
@@ -68,12 +73,13 @@ function guideCandidates(entry: MetadataEntry): string[] {
 }
 
 /**
- * Returns the guide as PNG bytes: the file itself, or the left cell of a grid. A grid of two
- * W x H images with padding 2 is (2W + 6) x (H + 4), with the guide at (2, 2).
+ * Returns the guide as PNG bytes: the file itself (converted when it is a JPEG or WebP), or the
+ * left cell of a grid. A grid of two W x H images with padding 2 is (2W + 6) x (H + 4), with the
+ * guide at (2, 2).
  */
 export async function readGuidePng(guide: GuideSource): Promise<Buffer> {
   const bytes = await readFile(guide.path);
-  if (!guide.grid) return bytes;
+  if (!guide.grid) return guide.path.toLowerCase().endsWith(".png") ? bytes : sharp(bytes).png().toBuffer();
   const { width = 0, height = 0 } = await sharp(bytes).metadata();
   const cellWidth = (width - 3 * GRID_PADDING) / 2;
   const cellHeight = height - 2 * GRID_PADDING;

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import { UserError } from "../core/errors.js";
 import { logger } from "../core/log.js";
 import { imagenetClasses } from "../data/imagenet.js";
 import { loadClassDetails } from "./classes.js";
@@ -40,7 +41,12 @@ export async function startVerifyServer(options: ServeOptions): Promise<RunningS
     queueOptions: options,
     maxBodyBytes: options.maxBodyBytes,
   });
-  await listen(server, options.port, options.host);
+  try {
+    await listen(server, options.port, options.host);
+  } catch (error) {
+    db.close();
+    throw listenError(error as NodeJS.ErrnoException, options);
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}/`;
@@ -69,6 +75,21 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Turns the usual listen failures into messages that name the flag to change. */
+function listenError(error: NodeJS.ErrnoException, options: ServeOptions): Error {
+  const address = `${options.host}:${options.port}`;
+  if (error.code === "EADDRINUSE") {
+    return new UserError(`Port ${options.port} on ${options.host} is in use: pass another --port, or --port 0 for a free one.`);
+  }
+  if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND") {
+    return new UserError(`Cannot listen on ${address}: --host ${options.host} is not an address of this machine.`);
+  }
+  if (error.code === "EACCES") {
+    return new UserError(`Cannot listen on ${address}: ports below 1024 need privileges; pass a --port above 1023.`);
+  }
+  return error;
 }
 
 function isLoopback(host: string): boolean {

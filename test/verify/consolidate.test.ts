@@ -118,6 +118,7 @@ test("Dawid-Skene first round by hand", () => {
     { item: "i2", annotator: "b", value: false },
   ];
   const round = dawidSkene(labels, { maxIterations: 1 });
+  assert.equal(round.iterations, 1);
   assert.ok(Math.abs((round.posterior.get("i1") ?? 0) - 0.7392076) < 1e-6, String(round.posterior.get("i1")));
   assert.ok(Math.abs((round.posterior.get("i2") ?? 0) - 0.5863039) < 1e-6, String(round.posterior.get("i2")));
   assert.ok(Math.abs(round.prior - 0.625) < 1e-12);

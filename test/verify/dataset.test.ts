@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeDataset } from "./fixture.js";
+import sharp from "sharp";
 import { loadVerifyDataset } from "../../src/verify/dataset.js";
+import { readGuidePng } from "../../src/verify/guide.js";
 
 async function withMetadata(change: (entries: Record<string, unknown>[]) => void): Promise<string> {
   const fixture = await makeDataset({ count: 2, guides: false });
@@ -39,4 +41,24 @@ test("dataset accepts generate ids", async () => {
   const splitDir = await withMetadata((entries) => (entries[0].id = "background-shift/n01443537_fish-1.a_0"));
   const dataset = await loadVerifyDataset(splitDir);
   assert.ok(dataset.items.has("background-shift/n01443537_fish-1.a_0"));
+});
+
+test("guides from args stay images", async () => {
+  // args may name a guide, but only an image file inside the split counts: metadata.json, the
+  // vote store and paths outside the split are ignored; a JPEG guide is served as PNG.
+  const splitDir = await withMetadata((entries) => {
+    entries[0].args = { guideImage: "metadata.json", initImage: "../metadata.json" };
+    entries[1].args = { guideImage: "guides/photo.jpg" };
+  });
+  await mkdir(join(splitDir, "guides"));
+  await writeFile(join(splitDir, "guides", "photo.jpg"), await sharp({ create: { width: 8, height: 6, channels: 3, background: "#0a0" } }).jpeg().toBuffer());
+  const dataset = await loadVerifyDataset(splitDir);
+  assert.equal(dataset.items.get("img-000")?.guide, undefined);
+  const guide = dataset.items.get("img-001")?.guide;
+  assert.deepEqual(guide, { path: join(splitDir, "guides", "photo.jpg"), grid: false });
+  assert.ok(guide !== undefined);
+  const png = await readGuidePng(guide);
+  assert.equal(png.subarray(1, 4).toString("latin1"), "PNG", "PNG signature");
+  const { width, height } = await sharp(png).metadata();
+  assert.deepEqual([width, height], [8, 6]);
 });

@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { launchBrowser } from "./browser.js";
 import { makeDataset } from "./fixture.js";
 import { startVerifyServer } from "../../src/verify/serve.js";
 import { ServeOptions } from "../../src/verify/options.js";
 import { openStore } from "../../src/verify/store.js";
-import { issueToken } from "../../src/verify/tokens.js";
+import { issueToken, revokeToken } from "../../src/verify/tokens.js";
 import { annotatorAccuracy } from "../../src/verify/consolidate.js";
 
 test("annotator completes batch by keyboard", async () => {
@@ -46,7 +46,7 @@ test("annotator completes batch by keyboard", async () => {
     assert.equal(await page.textContent("#class-name"), firstClass);
     // Both fixture example photos of the class load (decoded from the token-fetched blobs).
     await page.waitForFunction(() =>
-      [...document.querySelectorAll<HTMLImageElement>("#examples img")].filter((image) => image.naturalWidth === 16).length === 2,
+      Array.from(document.querySelectorAll<HTMLImageElement>("#examples img")).filter((image) => image.naturalWidth === 16).length === 2,
     );
     assert.match((await page.textContent("#class-definition")) ?? "", /\w+/, "the WordNet definition is shown");
 
@@ -96,6 +96,82 @@ test("annotator completes batch by keyboard", async () => {
       ]),
     );
     assert.deepEqual(accuracy.get("alice"), { seen: 2, correct: 1, accuracy: 0.5 });
+  } finally {
+    db.close();
+    await browser.close();
+    await server.close();
+  }
+});
+
+test("missing image reported on page", async () => {
+  // img-000's file (a goldfish) is deleted after metadata.json was written; img-001 (a golden
+  // retriever) is fine. Moving from img-001 to img-000 must hide img-001's picture and name the
+  // problem, and the batch can still be answered and submitted.
+  const fixture = await makeDataset({ count: 2, guides: false });
+  await rm(join(fixture.splitDir, fixture.entries[0].image));
+  const dbPath = join(fixture.splitDir, "verify.sqlite");
+  const setup = openStore(dbPath);
+  const token = issueToken(setup, "alice");
+  setup.close();
+  const server = await startVerifyServer(ServeOptions.parse({ data: fixture.splitDir, port: 0, votes: 1 }));
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}#token=${token}`);
+    await page.waitForSelector("#task:not([hidden])");
+    const brokenFirst = (await page.textContent("#class-name")) === "goldfish";
+    if (brokenFirst) await page.keyboard.press("ArrowRight");
+    await page.waitForFunction(() => document.getElementById("generated-image")?.dataset.imageId === "img-001");
+    assert.equal(await page.isVisible("#generated-image"), true);
+    await page.keyboard.press(brokenFirst ? "ArrowLeft" : "ArrowRight");
+    const expected = `Error: image ${brokenFirst ? 1 : 2} of 2: Image file is missing: ENOENT.`;
+    await page.waitForFunction((text) => document.getElementById("status")?.textContent === text, expected);
+    assert.equal(await page.textContent("#class-name"), "goldfish");
+    assert.equal(await page.isVisible("#generated-image"), false, "img-001's picture is not left on screen");
+
+    await page.keyboard.press("ArrowLeft");
+    await page.keyboard.press("y");
+    await page.keyboard.press("y");
+    assert.equal(await page.textContent("#progress-text"), "2 / 2");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#next-batch:not([hidden])");
+    assert.match((await page.textContent("#status")) ?? "", /2 answers saved/);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+test("revoked link stops submission", async () => {
+  // The token is revoked while alice answers: the submit is rejected at once (no retries) with
+  // the server's reason, and nothing is stored.
+  const fixture = await makeDataset({ count: 2, guides: false });
+  const dbPath = join(fixture.splitDir, "verify.sqlite");
+  const db = openStore(dbPath);
+  const token = issueToken(db, "alice");
+  const server = await startVerifyServer(ServeOptions.parse({ data: fixture.splitDir, port: 0, votes: 1 }));
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}#token=${token}`);
+    await page.waitForSelector("#task:not([hidden])");
+    // Let each image arrive before answering, so no image request races the revocation.
+    const drawn = () => Boolean(document.getElementById("generated-image")?.dataset.imageId);
+    await page.waitForFunction(drawn);
+    await page.keyboard.press("y");
+    await page.waitForFunction((text) => document.getElementById("item-position")?.textContent === text, "2 of 2");
+    await page.waitForFunction(drawn);
+    await page.keyboard.press("y");
+    revokeToken(db, "alice");
+    await page.keyboard.press("Enter");
+    const expected = "The server rejected the batch: Invalid token: ask for a new link. Your answers are kept.";
+    await page.waitForFunction((text) => document.getElementById("status")?.textContent === text, expected, { timeout: 2000 });
+    // Late image loads must not wipe the message.
+    await page.waitForTimeout(500);
+    assert.equal(await page.textContent("#status"), expected);
+    assert.equal(await page.textContent("#progress-text"), "2 / 2", "answers kept on the page");
+    const votes = db.prepare("SELECT COUNT(*) AS n FROM votes").get() as { n: number };
+    assert.equal(votes.n, 0);
   } finally {
     db.close();
     await browser.close();

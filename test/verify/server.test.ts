@@ -73,6 +73,19 @@ test("binds to loopback by default", async () => {
   }
 });
 
+test("busy port names the fix", async () => {
+  const { fixture, server } = await startFixtureServer(4);
+  try {
+    const port = Number(new URL(server.url).port);
+    await assert.rejects(
+      startVerifyServer(ServeOptions.parse({ data: fixture.splitDir, port })),
+      new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is in use: pass another --port`),
+    );
+  } finally {
+    await server.close();
+  }
+});
+
 test("missing and wrong tokens rejected", async () => {
   const { fixture, server, tokens } = await startFixtureServer(4);
   try {

@@ -5,7 +5,13 @@ import {
   spacedTimesteps,
   type SchedulerConfig,
 } from "./config.js";
-import { linearCombination, type NoiseSource, type Scheduler } from "./scheduler.js";
+import {
+  linearCombination,
+  linearCombinationGuided,
+  type Guidance,
+  type NoiseSource,
+  type Scheduler,
+} from "./scheduler.js";
 
 /**
  * DDIM (Song et al. 2021, "Denoising Diffusion Implicit Models", eq. 12). With eta 0 (the
@@ -55,26 +61,51 @@ export class DdimScheduler implements Scheduler {
     return { alphaBar: this.alphaBar[t], alphaBarPrev };
   }
 
+  /**
+   * Returns c_x and c_eps of the fused step x_prev = c_x x + c_eps eps, which holds for epsilon
+   * prediction without clipping and eta 0; undefined otherwise.
+   */
+  private fusedCoefficients(index: number): { sample: number; output: number } | undefined {
+    const { alphaBar, alphaBarPrev, sigma, direction } = this.stepTerms(index);
+    if (this.config.prediction_type !== "epsilon" || this.config.clip_sample || sigma !== 0) {
+      return undefined;
+    }
+    const ratio = Math.sqrt(alphaBarPrev / alphaBar);
+    return { sample: ratio, output: direction - ratio * Math.sqrt(1 - alphaBar) };
+  }
+
+  /** Returns abar, abar_prev, sigma and the direction coefficient sqrt(1 - abar_prev - sigma^2). */
+  private stepTerms(index: number): {
+    alphaBar: number;
+    alphaBarPrev: number;
+    sigma: number;
+    direction: number;
+  } {
+    const { alphaBar, alphaBarPrev } = this.coefficients(index);
+    const variance = ((1 - alphaBarPrev) / (1 - alphaBar)) * (1 - alphaBar / alphaBarPrev);
+    const sigma = this.eta * Math.sqrt(variance);
+    const direction = Math.sqrt(Math.max(1 - alphaBarPrev - sigma * sigma, 0));
+    return { alphaBar, alphaBarPrev, sigma, direction };
+  }
+
+  guidedStep(guidance: Guidance, index: number, sample: Float32Array): Float32Array | undefined {
+    const fused = this.fusedCoefficients(index);
+    if (fused === undefined) return undefined;
+    return linearCombinationGuided(fused.sample, sample, fused.output, guidance);
+  }
+
   step(
     modelOutput: Float32Array,
     index: number,
     sample: Float32Array,
     noise: NoiseSource,
   ): Float32Array {
-    const { alphaBar, alphaBarPrev } = this.coefficients(index);
-    const variance = ((1 - alphaBarPrev) / (1 - alphaBar)) * (1 - alphaBar / alphaBarPrev);
-    const sigma = this.eta * Math.sqrt(variance);
-    const direction = Math.sqrt(Math.max(1 - alphaBarPrev - sigma * sigma, 0));
-    if (this.config.prediction_type === "epsilon" && !this.config.clip_sample && sigma === 0) {
+    const fused = this.fusedCoefficients(index);
+    if (fused !== undefined) {
       // Fused form of the same step: x_prev = c_x x + c_eps eps, one pass over the latents.
-      const ratio = Math.sqrt(alphaBarPrev / alphaBar);
-      return linearCombination(
-        ratio,
-        sample,
-        direction - ratio * Math.sqrt(1 - alphaBar),
-        modelOutput,
-      );
+      return linearCombination(fused.sample, sample, fused.output, modelOutput);
     }
+    const { alphaBar, alphaBarPrev, sigma, direction } = this.stepTerms(index);
     const { predictedClean, predictedNoise } = splitPrediction(
       this.config,
       modelOutput,

@@ -20,7 +20,9 @@ async function api(path, init = {}) {
   const response = await fetch(path, { ...init, headers });
   if (!response.ok) {
     const body = await response.json().catch(() => ({ error: response.statusText }));
-    throw new Error(body.error ?? `HTTP ${response.status}`);
+    const error = new Error(body.error ?? `HTTP ${response.status}`);
+    error.status = response.status;
+    throw error;
   }
   return response;
 }
@@ -29,6 +31,8 @@ async function api(path, init = {}) {
 async function imageUrl(path) {
   if (!imageUrls.has(path)) {
     const promise = api(path).then(async (response) => URL.createObjectURL(await response.blob()));
+    // Forget a failed fetch, so moving back to the image tries again.
+    promise.catch(() => imageUrls.delete(path));
     imageUrls.set(path, promise);
   }
   return imageUrls.get(path);
@@ -52,7 +56,7 @@ async function loadBatch() {
   state = { batch: body.batch, index: 0, answers, submitting: false };
   element("task").hidden = false;
   setStatus("");
-  await show(0);
+  showOrFail(0);
 }
 
 async function show(index) {
@@ -66,20 +70,27 @@ async function show(index) {
   void renderExamples(item).catch(fail);
   const generated = element("generated-image");
   const guide = element("guide-image");
+  // Hide the previous item's images until this item's arrive, so nobody answers on a stale one.
+  generated.classList.add("loading");
+  guide.classList.add("loading");
+  delete generated.dataset.imageId;
   const current = state.index;
   const generatedUrl = await imageUrl(`/api/images/${encodeURIComponent(item.imageId)}/generated`);
   const guideUrl = item.hasGuide ? await imageUrl(`/api/images/${encodeURIComponent(item.imageId)}/guide`) : null;
   // A later keypress may have moved on while the images loaded; only the current item draws.
-  if (state === null || state.index !== current) return;
+  if (state === null || state.index !== current) return false;
   generated.dataset.imageId = item.imageId;
   generated.src = generatedUrl;
+  generated.classList.remove("loading");
+  guide.classList.remove("loading");
   guide.classList.toggle("missing", guideUrl === null);
   if (guideUrl === null) guide.removeAttribute("src");
   else guide.src = guideUrl;
   element("guide-caption").textContent =
     guideUrl === null ? "No guide image: this image was generated from text alone." : "Guide image";
   const next = items[state.index + 1];
-  if (next !== undefined) void imageUrl(`/api/images/${encodeURIComponent(next.imageId)}/generated`);
+  if (next !== undefined) imageUrl(`/api/images/${encodeURIComponent(next.imageId)}/generated`).catch(() => {});
+  return true;
 }
 
 async function renderExamples(item) {
@@ -121,7 +132,7 @@ function renderAnswers() {
 function answerPresent(present) {
   state.answers[state.index].present = present;
   renderAnswers();
-  if (state.index < state.answers.length - 1) void show(state.index + 1);
+  if (state.index < state.answers.length - 1) showOrFail(state.index + 1);
 }
 
 function setUnsafe(unsafe) {
@@ -147,19 +158,28 @@ async function submit() {
   }));
   const body = JSON.stringify({ batchId: state.batch.id, answers });
   let result = null;
-  for (let attempt = 0; attempt < 3 && result === null; attempt++) {
+  let refused = null;
+  for (let attempt = 0; attempt < 3 && result === null && refused === null; attempt++) {
     try {
       const response = await api("/api/submit", { method: "POST", headers: { "Content-Type": "application/json" }, body });
       result = await response.json();
     } catch (error) {
-      setStatus(`Submitting failed (${error.message}); retrying...`);
-      await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+      // A 4xx answer will not change on a retry; only network and server errors are retried.
+      if (error.status >= 400 && error.status < 500) refused = error;
+      else {
+        setStatus(`Submitting failed (${error.message}); retrying...`);
+        await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+      }
     }
   }
   state.submitting = false;
   if (result === null) {
     renderAnswers();
-    setStatus("Submitting failed three times. Your answers are kept; press Enter to try again.");
+    setStatus(
+      refused === null
+        ? "Submitting failed three times. Your answers are kept; press Enter to try again."
+        : `The server rejected the batch: ${refused.message} Your answers are kept.`,
+    );
     return;
   }
   sessionStorage.removeItem(storageKey(state.batch.id));
@@ -182,8 +202,8 @@ function onKey(event) {
   if (key === "y") answerPresent(true);
   else if (key === "n") answerPresent(false);
   else if (key === "f") setUnsafe(!state.answers[state.index].unsafe);
-  else if (event.key === "ArrowLeft") void show(state.index - 1);
-  else if (event.key === "ArrowRight") void show(state.index + 1);
+  else if (event.key === "ArrowLeft") showOrFail(state.index - 1);
+  else if (event.key === "ArrowRight") showOrFail(state.index + 1);
   else if (event.key === "Enter") void submit();
   else return;
   event.preventDefault();
@@ -191,8 +211,8 @@ function onKey(event) {
 
 function start() {
   element("help-toggle").addEventListener("click", toggleInstructions);
-  element("previous").addEventListener("click", () => void show(state.index - 1));
-  element("next").addEventListener("click", () => void show(state.index + 1));
+  element("previous").addEventListener("click", () => showOrFail(state.index - 1));
+  element("next").addEventListener("click", () => showOrFail(state.index + 1));
   element("submit").addEventListener("click", () => void submit());
   element("next-batch").addEventListener("click", () => void loadBatch().catch(fail));
   element("present-yes").addEventListener("change", () => answerPresent(true));
@@ -206,6 +226,23 @@ function start() {
     return;
   }
   loadBatch().catch(fail);
+}
+
+/** Shows an item; a failed image download is reported in the status line with its position. */
+function showOrFail(index) {
+  show(index).then(
+    (drawn) => {
+      // Clear only an image error; messages about submitting stay.
+      if (drawn && element("status").textContent.startsWith("Error: image ")) setStatus("");
+    },
+    (error) => {
+      // Only the item still on screen reports; a submitted batch keeps its message.
+      const shown = state === null ? -1 : Math.max(0, Math.min(state.answers.length - 1, index));
+      if (state !== null && state.index === shown) {
+        setStatus(`Error: image ${shown + 1} of ${state.answers.length}: ${error.message}`);
+      }
+    },
+  );
 }
 
 function fail(error) {
