@@ -14,7 +14,7 @@ import type { ImagePrediction, ModelResult, SetSummary } from "./results.js";
 import { writeResults } from "./results.js";
 import { scoreImages, scoreSpaces } from "./scoring.js";
 
-/** What `evaluate` returns: the per-model results and the files written. */
+/** Result of `evaluate`: the per-model results and the files written. */
 export interface EvaluateOutput {
   results: ModelResult[];
   files: string[];

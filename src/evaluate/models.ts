@@ -122,7 +122,12 @@ async function loadFolder(spec: ModelSpec, options: ModelLoadOptions): Promise<C
  */
 export async function loadModel(spec: ModelSpec, options: ModelLoadOptions): Promise<Classifier> {
   const info = await stat(spec.path).catch(() => undefined);
-  if (info === undefined) throw new UserError(`Model not found: ${spec.path}.`);
+  if (info === undefined) {
+    const hint = spec.path.includes(":")
+      ? ` A suffix after ":" must be a preset (${Object.keys(PRESETS).join(", ")}) or a .json file.`
+      : "";
+    throw new UserError(`Model not found: ${spec.path}.${hint}`);
+  }
   if (info.isDirectory()) return loadFolder(spec, options);
   const sidecar = spec.path.replace(/\.onnx$/, "") + ".preprocess.json";
   const preprocess = spec.preprocess

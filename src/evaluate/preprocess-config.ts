@@ -9,7 +9,7 @@ const CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
 const Triple = z.tuple([z.number(), z.number(), z.number()]);
 
 /**
- * How an image becomes a model input. The default flow resizes the shorter side to
+ * Preprocessing that turns an image into a model input. The default flow resizes the shorter side to
  * `resizeSize` (or `floor(inputSize / cropPct)`, or `inputSize` when neither is set), crops the
  * centred `inputSize` square and normalises each channel as `(pixel * scale - mean) / std`.
  * `resizeMode: "exact"` instead resizes straight to `inputSize x inputSize` without a crop.
@@ -105,7 +105,7 @@ export function resizedShortSide(config: PreprocessConfig): number {
   return config.inputSize;
 }
 
-/** A one-line summary of a config, written into every result row. */
+/** Returns a one-line summary of a config, written into every result row. */
 export function describePreprocess(config: PreprocessConfig): string {
   const resize =
     config.resizeMode === "exact"
@@ -123,7 +123,7 @@ export function describePreprocess(config: PreprocessConfig): string {
   ].join("; ");
 }
 
-/** A key that is equal for configs giving identical tensors, so each is computed once per image. */
+/** Returns a key that is equal for configs giving identical tensors, so each is computed once per image. */
 export function preprocessKey(config: PreprocessConfig): string {
   return JSON.stringify(config, Object.keys(config).sort());
 }

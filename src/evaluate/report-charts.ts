@@ -72,7 +72,7 @@ export function dropChart(options: DropChartOptions): Html {
 export interface CellHeatmapOptions {
   rows: string[];
   columns: string[];
-  /** values[row][column] in [0, 1]; NaN draws an empty cell. */
+  /** values[row][column] in [0, 1], where NaN draws no cell. */
   values: number[][];
   /** counts[row][column], shown in the tooltip. */
   counts: number[][];

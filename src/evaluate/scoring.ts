@@ -61,7 +61,8 @@ export function scoreImages(
       unmapped += 1;
       return;
     }
-    const guesses = space === "mapped" ? ranked.map((output) => (output < 0 ? -1 : classMap!.targetOf(output))) : ranked;
+    let guesses = ranked;
+    if (space === "mapped") guesses = ranked.map((output) => (output < 0 ? -1 : classMap!.targetOf(output)));
     indices.push(i);
     labels.push(label);
     top1.push(guesses[0] === label ? 1 : 0);

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../core/atomic.js";
 import { backgroundIndex, backgroundKey } from "../data/backgrounds.js";
 import type { RgbImage } from "../images/decode.js";
-import { encodePng } from "../images/encode.js";
+import { DATASET_PNG, encodePng } from "../images/encode.js";
 import { makeGrid } from "../images/grid.js";
 import type { Box } from "../images/resize.js";
 import { manifestPath, type ItemManifest } from "./manifest.js";
@@ -40,11 +40,11 @@ export async function writeItem(
   const { item } = result;
   const image = `${split}/${item.id}.png`;
   const files = [image];
-  await writeFileAtomic(join(out, image), await encodePng(result.image));
+  await writeFileAtomic(join(out, image), await encodePng(result.image, DATASET_PNG));
   if (saveInit) {
     files.push(`init/${split}/${item.id}.png`);
     const grid = makeGrid([result.guide, result.image], 2, 2);
-    await writeFileAtomic(join(out, files[1]), await encodePng(grid));
+    await writeFileAtomic(join(out, files[1]), await encodePng(grid, DATASET_PNG));
   }
   const manifest = buildManifest(result, `${item.id}.png`, files);
   await writeJsonAtomic(manifestPath(join(out, split), item.id), manifest);

@@ -14,6 +14,8 @@ export const demoOptionsSchema = z.object({
   sweep: z.array(z.number().min(0).max(1)).min(1).optional(),
   /** Mutual-information penalty of the penalised model. Default `wasserstein`. */
   penalty: z.enum(["wasserstein", "mine"]).default("wasserstein"),
+  /** Weight of the penalty terms; default the learn default (trainInvariant's penaltyWeight). */
+  penaltyWeight: z.number().min(0).optional(),
   /** Model steps, pre-training included; default 800 (60 with --quick). */
   steps: z.number().int().min(1).optional(),
   /** Plain steps before the penalty starts; default 400 (30 with --quick). */
@@ -91,6 +93,7 @@ export function parseDemoOptions(input: DemoOptionsInput = {}): DemoSettings {
       pretrainSteps,
       seed: options.seed,
       logEvery: options.quick ? 5 : 10,
+      ...(options.penaltyWeight === undefined ? {} : { penaltyWeight: options.penaltyWeight }),
     },
   };
 }

@@ -99,6 +99,7 @@ export function registerExperimentCommands(program: Command): void {
     .option("--correlation <p>", `correlation of the spurious benchmark's training split (default: ${defaults.correlation})`)
     .option("--sweep <list>", `comma-separated correlations (default: ${defaults.sweep.join(",")})`)
     .option("--penalty <name>", `wasserstein or mine (default: ${defaults.penalty})`)
+    .option("--penalty-weight <x>", "weight of the two mutual-information terms (default: the d3s learn default)")
     .option("--steps <n>", `training steps per model (default: ${defaults.learn.steps}; --quick: 60)`)
     .option("--pretrain-steps <n>", `plain steps before the penalty (default: ${defaults.learn.pretrainSteps}; --quick: 30)`)
     .option("--seed <n>", `seed of splits, training and probes (default: ${defaults.seed})`)
@@ -154,6 +155,7 @@ function demoInput(flags: Record<string, unknown>): DemoOptionsInput {
     correlation: optionalNumber(flags.correlation),
     sweep: typeof flags.sweep === "string" ? flags.sweep.split(",").map((value) => numberFlag("sweep", value)) : undefined,
     penalty: flags.penalty as DemoOptionsInput["penalty"],
+    penaltyWeight: optionalNumber(flags.penaltyWeight),
     steps: optionalNumber(flags.steps),
     pretrainSteps: optionalNumber(flags.pretrainSteps),
     seed: optionalNumber(flags.seed),

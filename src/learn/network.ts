@@ -53,7 +53,8 @@ export class InvariantNetwork {
       const layers = this.spec.cnnChannels.length;
       for (let layer = 0; layer < layers; layer++) {
         const kernel = this.parameters.get(`conv${layer}`) as tf.Tensor4D;
-        const convolved = conv2dSame(hidden as tf.Tensor4D, kernel);
+        // The images need no gradient, so the first layer skips it.
+        const convolved = conv2dSame(hidden as tf.Tensor4D, kernel, layer > 0);
         hidden = tf.relu(tf.add(convolved, this.parameters.get(`conv${layer}Bias`)));
         if (layer < layers - 1) hidden = tf.maxPool(hidden as tf.Tensor4D, 2, 2, "valid");
       }

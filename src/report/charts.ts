@@ -23,6 +23,8 @@ export interface LineChartOptions {
   xLabel: string;
   yLabel: string;
   series: readonly LineSeries[];
+  /** Fixed y range, for example [0, 1] for accuracies (default: the data's range). */
+  yDomain?: [number, number];
   /** Plot width in pixels (default 640). */
   width?: number;
   /** Plot height in pixels (default 320). */
@@ -31,11 +33,13 @@ export interface LineChartOptions {
 
 /** Draws one `<path class="mark">` per series that has at least one finite point. */
 export function lineChart(options: LineChartOptions): Html {
-  const width = options.width ?? 640;
+  const names = options.series.map((series) => series.name);
+  const width = (options.width ?? 640) + legendWidth(names) - MARGIN.right;
   const height = options.height ?? 320;
   const points = options.series.flatMap((series) => series.points.filter(isFinitePoint));
-  const xScale = linearScale(extent(points.map((point) => point.x)), [MARGIN.left, width - MARGIN.right]);
-  const yScale = linearScale(extent(points.map((point) => point.y)), [height - MARGIN.bottom, MARGIN.top]);
+  const xScale = linearScale(extent(points.map((point) => point.x)), [MARGIN.left, width - legendWidth(names)]);
+  const yDomain = options.yDomain ?? extent(points.map((point) => point.y));
+  const yScale = linearScale(yDomain, [height - MARGIN.bottom, MARGIN.top]);
   const lines = options.series.map((series, index) => {
     const finite = series.points.filter(isFinitePoint);
     if (finite.length === 0) return "";
@@ -44,9 +48,9 @@ export function lineChart(options: LineChartOptions): Html {
       .join(" ");
     return html`<path class="mark" d="${path}" fill="none" stroke="${colour(index)}" stroke-width="1.8"><title>${series.name}</title></path>`;
   });
-  const legend = legendBlock(options.series.map((series) => series.name), width);
+  const legend = legendBlock(names, width);
   return svg(width, height, options.title, [
-    axes(xScale, yScale, options.xLabel, options.yLabel, width, height),
+    axes(xScale, yScale, options.xLabel, options.yLabel, width, height, legendWidth(names)),
     lines,
     legend,
   ]);
@@ -80,7 +84,8 @@ export interface BarChartOptions {
  * finite error.
  */
 export function barChart(options: BarChartOptions): Html {
-  const width = options.width ?? Math.max(480, 60 + options.groups.length * (22 * options.series.length + 24) + MARGIN.right);
+  const right = legendWidth(options.series.map((series) => series.name));
+  const width = options.width ?? Math.max(480, 60 + options.groups.length * (22 * options.series.length + 24) + right);
   const height = options.height ?? 320;
   const tops = options.series.flatMap((series) =>
     series.values.map((value, i) => value + (series.errors?.[i] ?? 0)),
@@ -88,8 +93,34 @@ export function barChart(options: BarChartOptions): Html {
   const yMax = options.yMax ?? Math.max(0, ...tops.filter(Number.isFinite), options.reference?.value ?? 0);
   const yScale = linearScale([0, yMax > 0 ? yMax : 1], [height - MARGIN.bottom, MARGIN.top]);
   const plotLeft = MARGIN.left;
-  const groupWidth = (width - MARGIN.right - plotLeft) / Math.max(1, options.groups.length);
+  const groupWidth = (width - right - plotLeft) / Math.max(1, options.groups.length);
   const barWidth = (groupWidth * 0.8) / Math.max(1, options.series.length);
+  const marks = barMarks(options, yScale, plotLeft, groupWidth, barWidth);
+  const labels = options.groups.map(
+    (group, g) =>
+      html`<text x="${fixed(plotLeft + (g + 0.5) * groupWidth)}" y="${height - MARGIN.bottom + 16}" text-anchor="middle">${group}</text>`,
+  );
+  const reference =
+    options.reference === undefined
+      ? ""
+      : html`<line class="reference" x1="${plotLeft}" x2="${width - right}" y1="${fixed(yScale.map(options.reference.value))}" y2="${fixed(yScale.map(options.reference.value))}" stroke="#888" stroke-dasharray="5,4"/><text x="${width - right + 4}" y="${fixed(yScale.map(options.reference.value) + 4)}">${options.reference.label}</text>`;
+  return svg(width, height, options.title, [
+    yAxis(yScale, options.yLabel, plotLeft, width - right, height),
+    marks,
+    labels,
+    reference,
+    legendBlock(options.series.map((series) => series.name), width),
+  ]);
+}
+
+/** Returns the bars (and error bars) of every series in every group. */
+function barMarks(
+  options: BarChartOptions,
+  yScale: Scale,
+  plotLeft: number,
+  groupWidth: number,
+  barWidth: number,
+): Html[] {
   const marks: Html[] = [];
   options.groups.forEach((group, g) => {
     options.series.forEach((series, s) => {
@@ -108,21 +139,7 @@ export function barChart(options: BarChartOptions): Html {
       }
     });
   });
-  const labels = options.groups.map(
-    (group, g) =>
-      html`<text x="${fixed(plotLeft + (g + 0.5) * groupWidth)}" y="${height - MARGIN.bottom + 16}" text-anchor="middle">${group}</text>`,
-  );
-  const reference =
-    options.reference === undefined
-      ? ""
-      : html`<line class="reference" x1="${plotLeft}" x2="${width - MARGIN.right}" y1="${fixed(yScale.map(options.reference.value))}" y2="${fixed(yScale.map(options.reference.value))}" stroke="#888" stroke-dasharray="5,4"/><text x="${width - MARGIN.right + 4}" y="${fixed(yScale.map(options.reference.value) + 4)}">${options.reference.label}</text>`;
-  return svg(width, height, options.title, [
-    yAxis(yScale, options.yLabel, plotLeft, width - MARGIN.right, height),
-    marks,
-    labels,
-    reference,
-    legendBlock(options.series.map((series) => series.name), width),
-  ]);
+  return marks;
 }
 
 /** Options of heatmap. */
@@ -147,7 +164,7 @@ export function heatmap(options: HeatmapOptions): Html {
   const cell = options.cell ?? 36;
   const left = 90;
   const top = 70;
-  const width = left + options.columns.length * cell + 20;
+  const width = Math.max(left + options.columns.length * cell + 20, MARGIN.left + 7 * options.title.length);
   const height = top + options.rows.length * cell + 20;
   const finite = options.values.flat().filter(Number.isFinite);
   const min = options.min ?? Math.min(...finite, 0);
@@ -205,13 +222,21 @@ export function niceTicks(low: number, high: number, count = 5): number[] {
   return ticks;
 }
 
-function axes(x: Scale, y: Scale, xLabel: string, yLabel: string, width: number, height: number): Html {
+function axes(
+  x: Scale,
+  y: Scale,
+  xLabel: string,
+  yLabel: string,
+  width: number,
+  height: number,
+  right: number,
+): Html {
   const bottom = height - MARGIN.bottom;
   const xTicks = niceTicks(x.domain[0], x.domain[1]).map(
     (tick) =>
       html`<line x1="${fixed(x.map(tick))}" x2="${fixed(x.map(tick))}" y1="${bottom}" y2="${bottom + 4}" stroke="#555"/><text x="${fixed(x.map(tick))}" y="${bottom + 16}" text-anchor="middle">${formatNumber(tick)}</text>`,
   );
-  return html`${yAxis(y, yLabel, MARGIN.left, width - MARGIN.right, height)}${xTicks}<text x="${fixed((MARGIN.left + width - MARGIN.right) / 2)}" y="${height - 8}" text-anchor="middle">${xLabel}</text>`;
+  return html`${yAxis(y, yLabel, MARGIN.left, width - right, height)}${xTicks}<text x="${fixed((MARGIN.left + width - right) / 2)}" y="${height - 8}" text-anchor="middle">${xLabel}</text>`;
 }
 
 function yAxis(y: Scale, label: string, left: number, right: number, height: number): Html {
@@ -224,8 +249,13 @@ function yAxis(y: Scale, label: string, left: number, right: number, height: num
   return html`${ticks}<line x1="${left}" x2="${right}" y1="${bottom}" y2="${bottom}" stroke="#555"/><line x1="${left}" x2="${left}" y1="${MARGIN.top}" y2="${bottom}" stroke="#555"/><text transform="translate(14,${middle}) rotate(-90)" text-anchor="middle">${label}</text>`;
 }
 
+/** Returns the right margin that fits the legend: at least MARGIN.right, about 7 px per character. */
+function legendWidth(names: readonly string[]): number {
+  return Math.max(MARGIN.right, 36 + 7 * Math.max(0, ...names.map((name) => name.length)));
+}
+
 function legendBlock(names: readonly string[], width: number): Html {
-  const x = width - MARGIN.right + 12;
+  const x = width - legendWidth(names) + 12;
   return html`${names.map(
     (name, i) =>
       html`<rect class="legend" x="${x}" y="${MARGIN.top + i * 18}" width="12" height="12" fill="${colour(i)}"/><text x="${x + 18}" y="${MARGIN.top + i * 18 + 10}">${name}</text>`,

@@ -155,6 +155,7 @@ function sweep(results: DemoResults): Html {
       title,
       xLabel: "correlation p of the training split",
       yLabel: metric === "accuracy" ? "accuracy" : "worst-group accuracy",
+      yDomain: [0, 1],
       series: names.map((name) => ({
         name,
         points: results.sweep.filter((r) => key(r) === name).map((r) => ({ x: r.correlation, y: r.anti[metric] })),
