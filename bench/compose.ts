@@ -24,6 +24,11 @@ const rounds = Number(process.argv[4] ?? 3);
 const peer = process.env.D3S_COMPOSE_PEER ?? "/work/shared/bench-peers/peer_compose_pil.py";
 const python = process.env.D3S_PYTHON ?? "/usr/bin/python3";
 const work = join("bench", ".work", "compose");
+if (!Number.isInteger(count) || count < 8 || !Number.isInteger(rounds) || rounds < 1) {
+  throw new Error(
+    `Invalid COUNT ${count} or ROUNDS ${rounds}: COUNT must be an integer >= 8 (the PNG sizes are read from 8 files) and ROUNDS >= 1.`,
+  );
+}
 
 // Full-size darknet photos, laid out as <class>/<photo> for both sides.
 const FOREGROUNDS = ["dog.jpg", "eagle.jpg", "horses.jpg", "giraffe.jpg"];
@@ -94,7 +99,7 @@ async function runD3s(
 
 /**
  * Runs the PIL peer under /usr/bin/time and parses its `pil_compose_img_per_s=` line and its
- * CPU seconds (user + system; this includes starting Python and importing PIL, about 0.1 s).
+ * CPU seconds (user + system). These include starting Python and importing PIL, about 0.1 s.
  */
 function runPeer(foregrounds: string, backgrounds: string): Run {
   const result = spawnSync(

@@ -36,6 +36,8 @@ export interface ClassifyOptions {
   progress: ProgressListener;
   /** Progress stage name. */
   stage: string;
+  /** Decode workers to use; none starts `workers` threads for this call and stops them after. */
+  pool?: DecodePool;
 }
 
 const TOP_K = 5;
@@ -101,7 +103,7 @@ export async function classifyDataset(
   }
 
   // 2. Keep the workers busy with a bounded queue, and run models on each full batch.
-  const pool = new DecodePool(options.workers, configs);
+  const pool = options.pool ?? new DecodePool(options.workers);
   const limit = 2 * options.batchSize + 2 * options.workers;
   const ready: ReadyItem[] = [];
   let submitted = 0;
@@ -127,7 +129,7 @@ export async function classifyDataset(
       const item = dataset.items[submitted];
       inFlight += 1;
       pool
-        .decode({ id: submitted, path: item.path, crop: item.crop, expectedSize: item.expectedSize })
+        .decode({ id: submitted, path: item.path, crop: item.crop, expectedSize: item.expectedSize }, configs)
         .then(onResult, (error: Error) => {
           failure = error;
           wake?.();
@@ -153,7 +155,7 @@ export async function classifyDataset(
       options.progress({ stage: options.stage, done, total: n });
     }
   } finally {
-    await pool.close();
+    if (options.pool === undefined) await pool.close();
   }
   return result;
 }

@@ -1,4 +1,4 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import sharp from "sharp";
 import { decodeImage, type RgbImage } from "../images/decode.js";
 import { preprocessImage } from "./preprocess.js";
@@ -13,15 +13,18 @@ export interface DecodeTask {
   expectedSize?: { width: number; height: number };
 }
 
+/** A decode request with the preprocessing configs, one output tensor per config. */
+export interface WorkerTask extends DecodeTask {
+  configs: PreprocessConfig[];
+}
+
 /** A worker's reply: one tensor per preprocessing config, or the reason the file was skipped. */
 export type DecodeResult =
   | { id: number; tensors: Float32Array[] }
   | { id: number; error: string };
 
-/** Data every worker starts with. */
-export interface DecodeWorkerData {
-  configs: PreprocessConfig[];
-}
+/** The message a worker posts once its modules are loaded. */
+export const WORKER_READY = "ready";
 
 function cropImage(image: RgbImage, crop: CropWindow): RgbImage {
   const data = new Uint8Array(crop.width * crop.height * 3);
@@ -51,11 +54,10 @@ export async function decodeForModels(
 
 if (parentPort !== null) {
   const port = parentPort;
-  const { configs } = workerData as DecodeWorkerData;
   // Each worker decodes one image at a time, because extra libvips threads would compete with ORT.
   sharp.concurrency(1);
-  port.on("message", (task: DecodeTask) => {
-    decodeForModels(task, configs).then(
+  port.on("message", (task: WorkerTask) => {
+    decodeForModels(task, task.configs).then(
       (tensors) => {
         const reply: DecodeResult = { id: task.id, tensors };
         port.postMessage(reply, tensors.map((tensor) => tensor.buffer as ArrayBuffer));
@@ -66,4 +68,5 @@ if (parentPort !== null) {
       },
     );
   });
+  port.postMessage(WORKER_READY);
 }

@@ -4,6 +4,7 @@ import { silentProgress, type ProgressListener } from "../core/progress.js";
 import { loadClassMap, type ClassMap } from "./class-map.js";
 import { classifyDataset, type DatasetPredictions } from "./classify.js";
 import { loadDataset, type Dataset } from "./datasets.js";
+import { DecodePool } from "./decode-pool.js";
 import { summarize, type CellRow, type MetricRow } from "./metrics.js";
 import { loadModel, parseModelSpec } from "./models.js";
 import type { Classifier } from "./onnx-classifier.js";
@@ -74,14 +75,15 @@ export async function evaluate(
   const dataset = await loadDataset(options.dataset, layout);
   const reference = options.reference ? await loadDataset(options.reference) : undefined;
 
-  // 3. Open one session per model (two for CLIP).
+  // 3. Start the decode workers, then open one session per model (two for CLIP) while they load.
+  const pool = new DecodePool(options.workers);
   const models: Classifier[] = [];
   try {
     for (const spec of specs) models.push(await loadModel(spec, { ...options, defaultPreprocess: options.preprocess }));
     uniqueNames(models);
 
     // 4. Classify both sets in one pass each, decoding each image once.
-    const classify = { workers: options.workers, batchSize: options.batchSize, classMap, progress };
+    const classify = { workers: options.workers, batchSize: options.batchSize, classMap, progress, pool };
     const datasetPredictions = await classifyDataset(dataset, models, { ...classify, stage: "dataset" });
     const referencePredictions = reference
       ? await classifyDataset(reference, models, { ...classify, stage: "reference" })
@@ -100,6 +102,7 @@ export async function evaluate(
     logger().info({ files }, "evaluate finished");
     return { results, files };
   } finally {
+    await pool.close();
     for (const model of models) await model.close();
   }
 }

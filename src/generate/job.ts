@@ -1,3 +1,4 @@
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { writeJsonAtomic } from "../core/atomic.js";
@@ -6,8 +7,8 @@ import { UserError, errorMessage } from "../core/errors.js";
 import { logger } from "../core/log.js";
 import { silentProgress, type ProgressListener } from "../core/progress.js";
 import { ImageDecodeError } from "../images/decode.js";
-import { openGenerator, type PreparedItem } from "./generators.js";
-import { readManifests, writeSplitMetadata } from "./manifest.js";
+import { openGenerator, type BatchOutcome, type PreparedItem } from "./generators.js";
+import { manifestPath, readManifests, writeSplitMetadata } from "./manifest.js";
 import { loadMaskModel } from "./mask-model.js";
 import { GenerateOptions, type GenerateOptionsInput } from "./options.js";
 import { PhotoCache } from "./photo-cache.js";
@@ -125,10 +126,9 @@ export async function runGenerate(
   const status =
     options.queue === undefined ? `${alreadyDone} already finished` : "shared queue";
   progress({ stage: "generate", done: 0, total: pending.length, status });
-  const processBatch = async (batch: PlanItem[]): Promise<void> => {
-    const prepared = await prepareBatch(batch, context, skipped);
-    const outcome =
-      prepared.length === 0 ? { results: [], skipped: [] } : await generator.run(prepared);
+  const generate = async (prepared: PreparedItem[]): Promise<BatchOutcome> =>
+    prepared.length === 0 ? { results: [], skipped: [] } : generator.run(prepared);
+  const record = async (batch: PlanItem[], outcome: BatchOutcome): Promise<void> => {
     for (const { item, reason } of outcome.skipped) {
       logger().warn({ id: item.id, reason }, "item skipped");
       skipped.push(skippedItem(item, reason));
@@ -145,16 +145,47 @@ export async function runGenerate(
       lastRefresh = performance.now();
     }
   };
+  const processBatch = async (batch: PlanItem[]): Promise<void> =>
+    record(batch, await generate(await prepareBatch(batch, context, skipped)));
   if (options.queue === undefined) {
+    // Three batches are in flight: the guides of batch k + 1 are drawn and the files of batch
+    // k - 1 are encoded and written while the generator runs batch k. sharp decodes, resizes
+    // and encodes on libuv threads, so that work overlaps the ONNX Runtime calls. Each item's
+    // manifest is still written after its image, so a crash loses no finished item.
+    const batches: PlanItem[][] = [];
     for (let start = 0; start < pending.length; start += generator.batchSize) {
-      await processBatch(pending.slice(start, start + generator.batchSize));
+      batches.push(pending.slice(start, start + generator.batchSize));
     }
+    let next = batches.length > 0 ? prepareBatch(batches[0], context, skipped) : undefined;
+    let recording: Promise<void> = Promise.resolve();
+    try {
+      for (let k = 0; k < batches.length && next !== undefined; k++) {
+        const prepared = await next;
+        next = k + 1 < batches.length ? prepareBatch(batches[k + 1], context, skipped) : undefined;
+        // Both are awaited in the next round; a failure meanwhile must not count as unhandled.
+        next?.catch(() => undefined);
+        const outcome = await generate(prepared);
+        await recording;
+        recording = record(batches[k], outcome);
+        recording.catch(() => undefined);
+      }
+    } finally {
+      // The last writes finish (or fail) before the job returns or raises.
+      await recording.catch(() => undefined);
+    }
+    await recording;
   } else {
     const settingsKey = hashBytes(JSON.stringify([splitFolder, byteSettings(options, modelHash)]));
+    // A machine that starts late adds the jobs again. Finished jobs are removed from the queue
+    // (removeOnComplete), so BullMQ runs such a job again. Items with a manifest are left out.
+    const processUnfinished = async (batch: PlanItem[]): Promise<void> => {
+      const open = await unfinishedItems(batch, splitFolder);
+      if (open.length > 0) await processBatch(open);
+    };
     const failed = await runOnQueue(
       pending,
       { url: options.queue, batchSize: generator.batchSize, settingsKey },
-      processBatch,
+      processUnfinished,
     );
     const byId = new Map(pending.map((item) => [item.id, item]));
     for (const job of failed) {
@@ -205,6 +236,19 @@ function checkDistinctShifts(shifts: string[]): void {
       `Two recipes have the shift name "${repeated}"; give each recipe its own shift.`,
     );
   }
+}
+
+/** Returns the items of a batch that have no manifest yet, in order. */
+async function unfinishedItems(batch: PlanItem[], splitFolder: string): Promise<PlanItem[]> {
+  const finished = await Promise.all(
+    batch.map((item) =>
+      access(manifestPath(splitFolder, item.id)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return batch.filter((_, i) => !finished[i]);
 }
 
 /** Draws the guides of a batch concurrently; items with bad files are recorded and left out. */

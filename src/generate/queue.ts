@@ -29,7 +29,9 @@ const POLL_MS = 500;
 /**
  * Runs the unfinished items through a BullMQ queue on Redis, so that machines running the same
  * command share the plan. Each machine adds the jobs and then works until the queue is empty.
- * A job id is a hash of its item ids, so BullMQ ignores the repeated adds of later machines.
+ * A job id is a hash of its item ids, so BullMQ ignores repeated adds while that job waits or
+ * runs. A finished job is removed, so a later add runs it again; `processBatch` must skip items
+ * that are already written.
  */
 export async function runOnQueue(
   items: PlanItem[],

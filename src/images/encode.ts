@@ -6,7 +6,7 @@ export interface PngSettings {
   /** zlib level, 0-9. */
   compressionLevel: number;
   /**
-   * Picks a PNG filter for each row (libpng's heuristic; PIL does the same by default); false
+   * Picks a PNG filter for each row with libpng's heuristic, as PIL does by default. False
    * writes every row unfiltered.
    */
   adaptiveFiltering: boolean;

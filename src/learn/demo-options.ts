@@ -70,13 +70,17 @@ export function parseDemoOptions(input: DemoOptionsInput = {}): DemoSettings {
   const parsed = demoOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UserError(`Invalid demo option ${issue.path.join(".") || "options"}: ${issue.message}.`);
+    throw new UserError(
+      `Invalid demo option ${issue.path.join(".") || "options"}: ${issue.message}.`,
+    );
   }
   const options = parsed.data;
   const preset = options.quick ? PRESETS.quick : PRESETS.full;
   const steps = options.steps ?? preset.steps;
   const pretrainSteps = Math.min(options.pretrainSteps ?? preset.pretrainSteps, steps);
-  const sweep = [...new Set([...(options.sweep ?? preset.sweep), options.correlation])].sort((a, b) => a - b);
+  const sweep = [...new Set([...(options.sweep ?? preset.sweep), options.correlation])].sort(
+    (a, b) => a - b,
+  );
   return {
     out: options.out,
     quick: options.quick,

@@ -24,7 +24,10 @@ export interface DemoResults {
     backgroundNames: string[];
     splitSizes: Record<string, number>;
   };
-  training: Record<DemoModel, { seconds: number; history: HistoryEntry[]; fgDim: number; bgDim: number }>;
+  training: Record<
+    DemoModel,
+    { seconds: number; history: HistoryEntry[]; fgDim: number; bgDim: number }
+  >;
   probes: Record<DemoModel, ProbeResult[]>;
   /** Both heads of both models at the demo's correlation. */
   spurious: SpuriousResult[];
@@ -38,17 +41,41 @@ export interface DemoResults {
 }
 
 /** Checks the targets the method should reach on the mini dataset. */
-export function checkExpectations(results: Pick<DemoResults, "probes" | "spurious">): Expectation[] {
+export function checkExpectations(
+  results: Pick<DemoResults, "probes" | "spurious">,
+): Expectation[] {
   const probe = (model: DemoModel, features: string, target: string) =>
-    results.probes[model].find((r) => r.features === features && r.target === target)?.top1 ?? Number.NaN;
+    results.probes[model].find((r) => r.features === features && r.target === target)?.top1 ??
+    Number.NaN;
   const anti = (head: string) =>
-    results.spurious.find((r) => r.model === "penalised" && r.head === head)?.anti.accuracy ?? Number.NaN;
+    results.spurious.find((r) => r.model === "penalised" && r.head === head)?.anti.accuracy ??
+    Number.NaN;
   const gap = anti("invariant") - anti("erm");
   const rows: Array<[string, string, number, boolean]> = [
-    ["fg -> fg probe (penalised)", ">= 80%", probe("penalised", "fg", "fg"), probe("penalised", "fg", "fg") >= 0.8],
-    ["bg -> bg probe (penalised)", ">= 90%", probe("penalised", "bg", "bg"), probe("penalised", "bg", "bg") >= 0.9],
-    ["fg -> bg probe (penalised)", "<= 20% (2x chance)", probe("penalised", "fg", "bg"), probe("penalised", "fg", "bg") <= 0.2],
-    ["bg -> fg probe (penalised)", "<= 20% (2x chance)", probe("penalised", "bg", "fg"), probe("penalised", "bg", "fg") <= 0.2],
+    [
+      "fg -> fg probe (penalised)",
+      ">= 80%",
+      probe("penalised", "fg", "fg"),
+      probe("penalised", "fg", "fg") >= 0.8,
+    ],
+    [
+      "bg -> bg probe (penalised)",
+      ">= 90%",
+      probe("penalised", "bg", "bg"),
+      probe("penalised", "bg", "bg") >= 0.9,
+    ],
+    [
+      "fg -> bg probe (penalised)",
+      "<= 20% (2x chance)",
+      probe("penalised", "fg", "bg"),
+      probe("penalised", "fg", "bg") <= 0.2,
+    ],
+    [
+      "bg -> fg probe (penalised)",
+      "<= 20% (2x chance)",
+      probe("penalised", "bg", "fg"),
+      probe("penalised", "bg", "fg") <= 0.2,
+    ],
     [
       "fg -> bg probe (unpenalised)",
       "above the penalised model",

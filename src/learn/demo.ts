@@ -37,7 +37,10 @@ export interface NamedModel {
  * OUT/results.json (plus the two trained models under OUT/models):
  * splits, two trainings, probes, the spurious-correlation benchmark and its sweep.
  */
-export async function runDemo(input: DemoOptionsInput = {}, progress: ProgressListener = silentProgress): Promise<DemoResults> {
+export async function runDemo(
+  input: DemoOptionsInput = {},
+  progress: ProgressListener = silentProgress,
+): Promise<DemoResults> {
   const settings = parseDemoOptions(input);
   const timings: Record<string, number> = {};
   const started = Date.now();
@@ -55,17 +58,25 @@ export async function runDemo(input: DemoOptionsInput = {}, progress: ProgressLi
   // 2. Train the penalised model and the same model without the penalty.
   const models: NamedModel[] = [];
   for (const name of MODELS) {
-    const model = await timed(`train ${name}`, () => trainDemoModel(name, splits.data.train, settings, progress));
+    const model = await timed(`train ${name}`, () =>
+      trainDemoModel(name, splits.data.train, settings, progress),
+    );
     await model.save(join(settings.out, "models", name));
     models.push({ name, model });
   }
 
   // 3. Probe the frozen features of both models: train probes on train, score on val.
-  const probeResults = await timed("probes", async () => probeModels(models, splits, settings.seed, progress));
-  const probes = Object.fromEntries(probeResults.map((r) => [r.name, r.results])) as DemoResults["probes"];
+  const probeResults = await timed("probes", async () =>
+    probeModels(models, splits, settings.seed, progress),
+  );
+  const probes = Object.fromEntries(
+    probeResults.map((r) => [r.name, r.results]),
+  ) as DemoResults["probes"];
 
   // 4. Spurious-correlation benchmark at every correlation of the sweep.
-  const sweep = await timed("spurious sweep", () => runSweep(sources, settings, models, splits, progress));
+  const sweep = await timed("spurious sweep", () =>
+    runSweep(sources, settings, models, splits, progress),
+  );
   const spurious = sweep.filter((result) => result.correlation === settings.correlation);
 
   // 5. Write results.json and report.html.
@@ -88,7 +99,12 @@ export async function runDemo(input: DemoOptionsInput = {}, progress: ProgressLi
     training: Object.fromEntries(
       models.map(({ name, model }) => [
         name,
-        { seconds: timings[`train ${name}`], history: model.history, fgDim: model.fgDim, bgDim: model.bgDim },
+        {
+          seconds: timings[`train ${name}`],
+          history: model.history,
+          fgDim: model.fgDim,
+          bgDim: model.bgDim,
+        },
       ]),
     ) as DemoResults["training"],
     probes,
@@ -187,9 +203,20 @@ export async function runSweep(
     }
     models.forEach(({ name, model }, m) => {
       const correlated = extractFeatures(model, data);
-      results.push(...runSpurious(correlated, antiFeatures[m], { model: name, correlation, probe: { seed: settings.seed } }));
+      results.push(
+        ...runSpurious(correlated, antiFeatures[m], {
+          model: name,
+          correlation,
+          probe: { seed: settings.seed },
+        }),
+      );
     });
-    progress({ stage: "spurious sweep", done: i + 1, total: settings.sweep.length, status: `p = ${correlation}` });
+    progress({
+      stage: "spurious sweep",
+      done: i + 1,
+      total: settings.sweep.length,
+      status: `p = ${correlation}`,
+    });
   }
   return results;
 }

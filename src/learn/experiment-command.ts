@@ -6,7 +6,14 @@ import { buildMiniSplit, miniSplitOptionsSchema } from "../data/mini/dataset.js"
 import { writeMiniSplit } from "../data/mini/export.js";
 import { loadMiniSources } from "../data/mini/load.js";
 import { MINI_ROLES, type MiniRole } from "../data/mini/manifest.js";
-import { buildDemoSplits, probeModels, runDemo, runSweep, trainDemoModel, type NamedModel } from "./demo.js";
+import {
+  buildDemoSplits,
+  probeModels,
+  runDemo,
+  runSweep,
+  trainDemoModel,
+  type NamedModel,
+} from "./demo.js";
 import { parseDemoOptions, type DemoOptionsInput } from "./demo-options.js";
 import type { DemoResults } from "./demo-results.js";
 import { TrainedModel } from "./model.js";
@@ -20,13 +27,25 @@ export function registerExperimentCommands(program: Command): void {
 
   program
     .command("mini")
-    .description("Write the bundled mini dataset's splits as PNG files with metadata.json and metadata.jsonl")
+    .description(
+      "Write the bundled mini dataset's splits as PNG files with metadata.json and metadata.jsonl",
+    )
     .option("--out <dir>", "output folder", "mini")
-    .option("--splits <list>", `comma-separated splits: ${MINI_ROLES.join(", ")}`, MINI_ROLES.join(","))
-    .option("--correlation <p>", `share of the correlated split on the paired background (default: ${splitDefaults.correlation})`)
+    .option(
+      "--splits <list>",
+      `comma-separated splits: ${MINI_ROLES.join(", ")}`,
+      MINI_ROLES.join(","),
+    )
+    .option(
+      "--correlation <p>",
+      `share of the correlated split on the paired background (default: ${splitDefaults.correlation})`,
+    )
     .option("--size <px>", `image side in pixels (default: ${splitDefaults.size})`)
     .option("--per-class <n>", "items per class (default: the whole pool)")
-    .option("--seed <n>", `seed of backgrounds, crops and positions (default: ${splitDefaults.seed})`)
+    .option(
+      "--seed <n>",
+      `seed of backgrounds, crops and positions (default: ${splitDefaults.seed})`,
+    )
     .action(async (flags: Record<string, string | undefined>) => {
       const splits = parseSplits(flags.splits ?? "");
       const common = {
@@ -54,29 +73,45 @@ export function registerExperimentCommands(program: Command): void {
     program
       .command(name)
       .description(description)
-      .option("--model <dir>", "penalised model saved by d3s learn or d3s demo (default: train one on the mini dataset)")
-      .option("--baseline <dir>", "the same model trained without the penalty (default: train one with --model unset)")
+      .option(
+        "--model <dir>",
+        "penalised model saved by d3s learn or d3s demo (default: train one on the mini dataset)",
+      )
+      .option(
+        "--baseline <dir>",
+        "the same model trained without the penalty (default: train one with --model unset)",
+      )
       .option("--quick", "reduced dataset and steps, for a smoke test")
-      .option("--penalty <name>", `wasserstein or mine, when training (default: ${defaults.penalty})`)
+      .option(
+        "--penalty <name>",
+        `wasserstein or mine, when training (default: ${defaults.penalty})`,
+      )
       .option("--steps <n>", `training steps, when training (default: ${defaults.learn.steps})`)
       .option("--seed <n>", `seed of splits, training and probes (default: ${defaults.seed})`);
 
-  experiment("probe", "Train linear probes fg->fg, bg->bg, fg->bg and bg->fg on frozen features of the mini dataset").action(
-    async (flags: Record<string, unknown>) => {
-      const progress = terminalProgress("items");
-      try {
-        const { settings, splits, models } = await prepare(flags, progress);
-        const results = probeModels(models, splits, settings.seed, progress);
-        progress.stop();
-        process.stdout.write(`${formatProbeTable(results)}\n`);
-      } finally {
-        progress.stop();
-      }
-    },
-  );
+  experiment(
+    "probe",
+    "Train linear probes fg->fg, bg->bg, fg->bg and bg->fg on frozen features of the mini dataset",
+  ).action(async (flags: Record<string, unknown>) => {
+    const progress = terminalProgress("items");
+    try {
+      const { settings, splits, models } = await prepare(flags, progress);
+      const results = probeModels(models, splits, settings.seed, progress);
+      progress.stop();
+      process.stdout.write(`${formatProbeTable(results)}\n`);
+    } finally {
+      progress.stop();
+    }
+  });
 
-  experiment("spurious", "Train heads on the correlated mini split and test them on the anti-correlated split")
-    .option("--correlation <p>", `correlation of the training split (default: ${defaults.correlation})`)
+  experiment(
+    "spurious",
+    "Train heads on the correlated mini split and test them on the anti-correlated split",
+  )
+    .option(
+      "--correlation <p>",
+      `correlation of the training split (default: ${defaults.correlation})`,
+    )
     .option("--sweep <list>", "comma-separated correlations to sweep, for example 0.5,0.9,0.99")
     .action(async (flags: Record<string, unknown>) => {
       const progress = terminalProgress("items");
@@ -93,15 +128,29 @@ export function registerExperimentCommands(program: Command): void {
 
   program
     .command("demo")
-    .description("Run the whole method on the bundled mini dataset and write OUT/report.html and OUT/results.json")
+    .description(
+      "Run the whole method on the bundled mini dataset and write OUT/report.html and OUT/results.json",
+    )
     .option("--out <dir>", "output folder", defaults.out)
     .option("--quick", "reduced dataset and steps (about a minute), for a smoke test")
-    .option("--correlation <p>", `correlation of the spurious benchmark's training split (default: ${defaults.correlation})`)
+    .option(
+      "--correlation <p>",
+      `correlation of the spurious benchmark's training split (default: ${defaults.correlation})`,
+    )
     .option("--sweep <list>", `comma-separated correlations (default: ${defaults.sweep.join(",")})`)
     .option("--penalty <name>", `wasserstein or mine (default: ${defaults.penalty})`)
-    .option("--penalty-weight <x>", "weight of the two mutual-information terms (default: the d3s learn default)")
-    .option("--steps <n>", `training steps per model (default: ${defaults.learn.steps}; --quick: 60)`)
-    .option("--pretrain-steps <n>", `plain steps before the penalty (default: ${defaults.learn.pretrainSteps}; --quick: 30)`)
+    .option(
+      "--penalty-weight <x>",
+      "weight of the two mutual-information terms (default: the d3s learn default)",
+    )
+    .option(
+      "--steps <n>",
+      `training steps per model (default: ${defaults.learn.steps}; --quick: 60)`,
+    )
+    .option(
+      "--pretrain-steps <n>",
+      `plain steps before the penalty (default: ${defaults.learn.pretrainSteps}; --quick: 30)`,
+    )
     .option("--seed <n>", `seed of splits, training and probes (default: ${defaults.seed})`)
     .option("--write-images", "also write the composited splits under OUT/data")
     .action(async (flags: Record<string, unknown>) => {
@@ -139,10 +188,15 @@ async function prepare(flags: Record<string, unknown>, progress: ProgressListene
     }
   } else {
     if (typeof flags.baseline === "string") {
-      throw new UserError("--baseline needs --model: pass both saved models, or neither to train them here.");
+      throw new UserError(
+        "--baseline needs --model: pass both saved models, or neither to train them here.",
+      );
     }
     for (const name of ["penalised", "unpenalised"] as const) {
-      models.push({ name, model: await trainDemoModel(name, splits.data.train, settings, progress) });
+      models.push({
+        name,
+        model: await trainDemoModel(name, splits.data.train, settings, progress),
+      });
     }
   }
   return { settings, sources, splits, models };
@@ -153,7 +207,10 @@ function demoInput(flags: Record<string, unknown>): DemoOptionsInput {
     out: flags.out as string | undefined,
     quick: flags.quick === true,
     correlation: optionalNumber(flags.correlation),
-    sweep: typeof flags.sweep === "string" ? flags.sweep.split(",").map((value) => numberFlag("sweep", value)) : undefined,
+    sweep:
+      typeof flags.sweep === "string"
+        ? flags.sweep.split(",").map((value) => numberFlag("sweep", value))
+        : undefined,
     penalty: flags.penalty as DemoOptionsInput["penalty"],
     penaltyWeight: optionalNumber(flags.penaltyWeight),
     steps: optionalNumber(flags.steps),
@@ -176,18 +233,28 @@ function numberFlag(name: string, text: string): number {
 }
 
 function parseSplits(list: string): MiniRole[] {
-  const names = list.split(",").map((name) => name.trim()).filter(Boolean);
+  const names = list
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
   const bad = names.find((name) => !(MINI_ROLES as readonly string[]).includes(name));
   if (bad !== undefined || names.length === 0) {
-    throw new UserError(`Invalid --splits "${list}": use a comma-separated list of ${MINI_ROLES.join(", ")}.`);
+    throw new UserError(
+      `Invalid --splits "${list}": use a comma-separated list of ${MINI_ROLES.join(", ")}.`,
+    );
   }
   return names as MiniRole[];
 }
 
 function formatDemo(results: DemoResults, out: string): string {
-  const probes = formatProbeTable(Object.entries(results.probes).map(([name, rows]) => ({ name, results: rows })));
+  const probes = formatProbeTable(
+    Object.entries(results.probes).map(([name, rows]) => ({ name, results: rows })),
+  );
   const checks = results.expectations
-    .map((check) => `  ${check.met ? "met    " : "MISSED "} ${check.name}: ${(check.measured * 100).toFixed(1)} (target ${check.target})`)
+    .map(
+      (check) =>
+        `  ${check.met ? "met    " : "MISSED "} ${check.name}: ${(check.measured * 100).toFixed(1)} (target ${check.target})`,
+    )
     .join("\n");
   return [
     probes,

@@ -30,7 +30,10 @@ export function extractFeatures(model: TrainedModel, data: LearnData): FeatureSe
 }
 
 /** Returns the features of one part ("fg", "bg" or "all" = fg then bg) and their size. */
-export function featurePart(set: FeatureSet, part: "fg" | "bg" | "all"): { values: Float32Array; dim: number } {
+export function featurePart(
+  set: FeatureSet,
+  part: "fg" | "bg" | "all",
+): { values: Float32Array; dim: number } {
   if (part === "fg") return { values: set.fg, dim: set.fgDim };
   if (part === "bg") return { values: set.bg, dim: set.bgDim };
   const dim = set.fgDim + set.bgDim;

@@ -92,7 +92,8 @@ export function probeLogits(probe: LinearProbe, features: Float32Array): Float32
   for (let row = 0; row < n; row++) {
     for (let c = 0; c < probe.numClasses; c++) {
       let sum = probe.bias[c];
-      for (let j = 0; j < probe.dim; j++) sum += probe.weights[c * probe.dim + j] * z[row * probe.dim + j];
+      for (let j = 0; j < probe.dim; j++)
+        sum += probe.weights[c * probe.dim + j] * z[row * probe.dim + j];
       logits[row * probe.numClasses + c] = sum;
     }
   }
@@ -100,7 +101,12 @@ export function probeLogits(probe: LinearProbe, features: Float32Array): Float32
 }
 
 /** Returns the fraction of rows whose label is among the k largest logits (ties count against). */
-export function topKAccuracy(logits: Float32Array, labels: Int32Array, numClasses: number, k: number): number {
+export function topKAccuracy(
+  logits: Float32Array,
+  labels: Int32Array,
+  numClasses: number,
+  k: number,
+): number {
   let correct = 0;
   labels.forEach((label, row) => {
     const target = logits[row * numClasses + label];
@@ -150,10 +156,15 @@ function softmaxRow(
   for (let c = 0; c < numClasses; c++) out[c] /= total;
 }
 
-function moments(features: Float32Array, n: number, dim: number): { mean: Float32Array; std: Float32Array } {
+function moments(
+  features: Float32Array,
+  n: number,
+  dim: number,
+): { mean: Float32Array; std: Float32Array } {
   const mean = new Float32Array(dim);
   const std = new Float32Array(dim);
-  for (let row = 0; row < n; row++) for (let j = 0; j < dim; j++) mean[j] += features[row * dim + j] / n;
+  for (let row = 0; row < n; row++)
+    for (let j = 0; j < dim; j++) mean[j] += features[row * dim + j] / n;
   for (let row = 0; row < n; row++) {
     for (let j = 0; j < dim; j++) std[j] += (features[row * dim + j] - mean[j]) ** 2 / n;
   }
@@ -162,7 +173,13 @@ function moments(features: Float32Array, n: number, dim: number): { mean: Float3
   return { mean, std };
 }
 
-function standardise(features: Float32Array, n: number, dim: number, mean: Float32Array, std: Float32Array): Float32Array {
+function standardise(
+  features: Float32Array,
+  n: number,
+  dim: number,
+  mean: Float32Array,
+  std: Float32Array,
+): Float32Array {
   const z = new Float32Array(n * dim);
   for (let row = 0; row < n; row++) {
     for (let j = 0; j < dim; j++) z[row * dim + j] = (features[row * dim + j] - mean[j]) / std[j];
@@ -191,7 +208,8 @@ class Adam {
     for (let i = 0; i < parameters.length; i++) {
       this.m[i] = 0.9 * this.m[i] + 0.1 * gradient[i];
       this.v[i] = 0.999 * this.v[i] + 0.001 * gradient[i] * gradient[i];
-      parameters[i] -= (this.learningRate * this.m[i]) / correction1 / (Math.sqrt(this.v[i] / correction2) + 1e-8);
+      parameters[i] -=
+        (this.learningRate * this.m[i]) / correction1 / (Math.sqrt(this.v[i] / correction2) + 1e-8);
     }
   }
 }

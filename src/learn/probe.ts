@@ -1,5 +1,10 @@
 import { featurePart, type FeatureSet } from "./probe-features.js";
-import { probeLogits, topKAccuracy, trainLinearProbe, type LinearProbeOptionsInput } from "./probe-linear.js";
+import {
+  probeLogits,
+  topKAccuracy,
+  trainLinearProbe,
+  type LinearProbeOptionsInput,
+} from "./probe-linear.js";
 
 /** Which feature part a probe reads and which label it predicts. */
 export type FeaturePart = "fg" | "bg";
@@ -29,7 +34,11 @@ export const PROBE_PAIRS: ReadonlyArray<readonly [FeaturePart, FeaturePart]> = [
  * Trains the four linear probes fg->fg, bg->bg, fg->bg and bg->fg on frozen training features
  * and reports their accuracy on the evaluation features.
  */
-export function runProbes(train: FeatureSet, test: FeatureSet, options: LinearProbeOptionsInput = {}): ProbeResult[] {
+export function runProbes(
+  train: FeatureSet,
+  test: FeatureSet,
+  options: LinearProbeOptionsInput = {},
+): ProbeResult[] {
   return PROBE_PAIRS.map(([features, target]) => {
     const numClasses = target === "fg" ? train.numFg : train.numBg;
     const trainLabels = target === "fg" ? train.fgLabels : train.bgLabels;
@@ -51,7 +60,9 @@ export function runProbes(train: FeatureSet, test: FeatureSet, options: LinearPr
 }
 
 /** Formats probe tables of several models as plain text columns for the terminal. */
-export function formatProbeTable(models: ReadonlyArray<{ name: string; results: ProbeResult[] }>): string {
+export function formatProbeTable(
+  models: ReadonlyArray<{ name: string; results: ProbeResult[] }>,
+): string {
   const percent = (value: number | null) => (value === null ? "-" : `${(value * 100).toFixed(1)}%`);
   const header = ["model", "probe", "top-1", "chance", "top-5", "chance"];
   const rows = models.flatMap(({ name, results }) =>
@@ -64,7 +75,10 @@ export function formatProbeTable(models: ReadonlyArray<{ name: string; results: 
       percent(result.chanceTop5),
     ]),
   );
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join("  ");
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column].length)),
+  );
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => cell.padEnd(widths[column])).join("  ");
   return [line(header), ...rows.map(line)].join("\n");
 }

@@ -25,7 +25,9 @@ export function groupAccuracy(
     total[fgLabels[i]][bgLabels[i]] += 1;
     if (prediction === fgLabels[i]) correct[fgLabels[i]][bgLabels[i]] += 1;
   });
-  const groups = total.map((row, fg) => row.map((count, bg) => (count === 0 ? Number.NaN : correct[fg][bg] / count)));
+  const groups = total.map((row, fg) =>
+    row.map((count, bg) => (count === 0 ? Number.NaN : correct[fg][bg] / count)),
+  );
   let worst = { fg: -1, bg: -1 };
   let worstGroup = Number.POSITIVE_INFINITY;
   groups.forEach((row, fg) =>

@@ -1,5 +1,10 @@
 import { featurePart, type FeatureSet } from "./probe-features.js";
-import { argMaxRows, probeLogits, trainLinearProbe, type LinearProbeOptionsInput } from "./probe-linear.js";
+import {
+  argMaxRows,
+  probeLogits,
+  trainLinearProbe,
+  type LinearProbeOptionsInput,
+} from "./probe-linear.js";
 import { groupAccuracy, type GroupAccuracy } from "./spurious-groups.js";
 
 /**
@@ -38,7 +43,11 @@ export interface SpuriousOptions {
  * Trains the ERM and invariant heads on the first (1 - holdout) of the correlated features and
  * scores them on the rest of the correlated split and on the anti-correlated split.
  */
-export function runSpurious(correlated: FeatureSet, anti: FeatureSet, options: SpuriousOptions): SpuriousResult[] {
+export function runSpurious(
+  correlated: FeatureSet,
+  anti: FeatureSet,
+  options: SpuriousOptions,
+): SpuriousResult[] {
   const holdout = options.holdout ?? 0.2;
   const n = correlated.fgLabels.length;
   const trainCount = Math.max(1, Math.min(n - 1, Math.round(n * (1 - holdout))));
@@ -51,7 +60,13 @@ export function runSpurious(correlated: FeatureSet, anti: FeatureSet, options: S
       const predictions = argMaxRows(probeLogits(probe, featurePart(set, part).values), set.numFg);
       return groupAccuracy(predictions, set.fgLabels, set.bgLabels, set.numFg, set.numBg);
     };
-    return { model: options.model, head, correlation: options.correlation, correlated: score(heldOut), anti: score(anti) };
+    return {
+      model: options.model,
+      head,
+      correlation: options.correlation,
+      correlated: score(heldOut),
+      anti: score(anti),
+    };
   });
 }
 
@@ -78,7 +93,10 @@ export function formatSpuriousTable(results: readonly SpuriousResult[]): string 
     percent(result.anti.accuracy),
     percent(result.anti.worstGroup),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join("  ");
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column].length)),
+  );
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => cell.padEnd(widths[column])).join("  ");
   return [line(header), ...rows.map(line)].join("\n");
 }

@@ -64,10 +64,27 @@ export function table(options: TableOptions): Html {
     const cells = row.map((cell) =>
       typeof cell === "number" ? html`<td class="number">${cell}</td>` : html`<td>${cell}</td>`,
     );
-    return html`<tr>${cells}</tr>`;
+    return html`<tr>
+      ${cells}
+    </tr>`;
   });
-  const caption = options.caption === undefined ? "" : html`<caption>${options.caption}</caption>`;
-  return html`<table>${caption}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  const caption =
+    options.caption === undefined
+      ? ""
+      : html`<caption>
+          ${options.caption}
+        </caption>`;
+  return html`<table>
+    ${caption}
+    <thead>
+      <tr>
+        ${head}
+      </tr>
+    </thead>
+    <tbody>
+      ${body}
+    </tbody>
+  </table>`;
 }
 
 /** One section of a report page: a heading and its content. */
@@ -103,31 +120,38 @@ svg text { font: 12px system-ui, sans-serif; fill: #333; }
 /** Builds a complete, self-contained HTML document (inline CSS, no scripts). */
 export function page(options: PageOptions): string {
   const sections = options.sections.map(
-    (section) => html`<section><h2>${section.title}</h2>${section.content}</section>`,
+    (section) =>
+      html`<section>
+        <h2>${section.title}</h2>
+        ${section.content}
+      </section>`,
   );
   const subtitle =
     options.subtitle === undefined ? "" : html`<p class="subtitle">${options.subtitle}</p>`;
   const document = html`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${options.title}</title>
-<style>${new Html(STYLE)}</style>
-</head>
-<body>
-<h1>${options.title}</h1>
-${subtitle}
-${sections}
-</body>
-</html>
-`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${options.title}</title>
+        <style>
+          ${new Html(STYLE)}
+        </style>
+      </head>
+      <body>
+        <h1>${options.title}</h1>
+        ${subtitle} ${sections}
+      </body>
+    </html> `;
   return document.markup;
 }
 
 /** Wraps content in a figure with a caption. */
 export function figure(content: Content, caption: string): Html {
-  return html`<figure>${content}<figcaption>${caption}</figcaption></figure>`;
+  return html`<figure>
+    ${content}
+    <figcaption>${caption}</figcaption>
+  </figure>`;
 }
 
 /** A paragraph of escaped text. */

@@ -4,7 +4,8 @@ import type { SpuriousResult } from "../learn/spurious.js";
 import { barChart, heatmap, lineChart } from "./charts.js";
 import { figure, html, page, paragraph, table, type Html, type Section } from "./html.js";
 
-const percent = (value: number | null) => (value === null || !Number.isFinite(value) ? "-" : `${(value * 100).toFixed(1)}%`);
+const percent = (value: number | null) =>
+  value === null || !Number.isFinite(value) ? "-" : `${(value * 100).toFixed(1)}%`;
 
 /**
  * Builds the self-contained HTML report of `d3s demo`: the checks against the expected
@@ -34,7 +35,9 @@ function summary(results: DemoResults): Html {
     rows: results.expectations.map((check) => [
       check.name,
       check.target,
-      check.name.includes("minus") ? `${(check.measured * 100).toFixed(1)} points` : percent(check.measured),
+      check.name.includes("minus")
+        ? `${(check.measured * 100).toFixed(1)} points`
+        : percent(check.measured),
       check.met ? "yes" : "no",
     ]),
   });
@@ -50,7 +53,10 @@ function dataset(results: DemoResults): Html {
     results.samplePng === undefined
       ? ""
       : figure(
-          html`<img alt="one training image per class and background" src="data:image/png;base64,${results.samplePng}">`,
+          html`<img
+            alt="one training image per class and background"
+            src="data:image/png;base64,${results.samplePng}"
+          />`,
           `Rows: ${data.classNames.join(", ")}. Columns: ${data.backgroundNames.join(", ")}.`,
         );
   return html`${paragraph(
@@ -78,7 +84,10 @@ function training(results: DemoResults): Html {
     yLabel: "critic estimate",
     series: (["criticFg", "criticBg"] as const).map((key) => ({
       name: key === "criticFg" ? "I(fg features; bg label)" : "I(bg features; fg label)",
-      points: (results.training.penalised?.history ?? []).map((entry) => ({ x: entry.step, y: entry[key] ?? Number.NaN })),
+      points: (results.training.penalised?.history ?? []).map((entry) => ({
+        x: entry.step,
+        y: entry[key] ?? Number.NaN,
+      })),
     })),
   });
   return html`${figure(losses, "Per-batch losses logged during training.")}${figure(critic, "Critic values after the plain pre-training steps.")}`;
@@ -100,7 +109,10 @@ function probes(results: DemoResults): Html {
     title: "Probe top-1 accuracy on the validation split",
     yLabel: "top-1 accuracy",
     groups: first.map((r) => `${r.features} -> ${r.target}`),
-    series: models.map((model) => ({ name: model, values: results.probes[model].map((r) => r.top1) })),
+    series: models.map((model) => ({
+      name: model,
+      values: results.probes[model].map((r) => r.top1),
+    })),
     yMax: 1,
     reference: { value: first[0]?.chanceTop1 ?? 0.1, label: "chance" },
   });
@@ -142,7 +154,14 @@ function spurious(results: DemoResults): Html {
     `Linear heads trained on the correlated split (p = ${correlation}) over frozen features: ERM uses the whole ` +
       "representation, the invariant head only the foreground features. Worst group: the lowest accuracy over (class, background) pairs.",
   )}${table({
-    columns: ["model", "head", "correlated", "anti-correlated", "worst group (correlated)", "worst group (anti)"],
+    columns: [
+      "model",
+      "head",
+      "correlated",
+      "anti-correlated",
+      "worst group (correlated)",
+      "worst group (anti)",
+    ],
     rows,
   })}${perBackground}${maps}`;
 }
@@ -158,10 +177,18 @@ function sweep(results: DemoResults): Html {
       yDomain: [0, 1],
       series: names.map((name) => ({
         name,
-        points: results.sweep.filter((r) => key(r) === name).map((r) => ({ x: r.correlation, y: r.anti[metric] })),
+        points: results.sweep
+          .filter((r) => key(r) === name)
+          .map((r) => ({ x: r.correlation, y: r.anti[metric] })),
       })),
     });
-  const rows = results.sweep.map((r) => [r.correlation, r.model, r.head, percent(r.anti.accuracy), percent(r.anti.worstGroup)]);
+  const rows = results.sweep.map((r) => [
+    r.correlation,
+    r.model,
+    r.head,
+    percent(r.anti.accuracy),
+    percent(r.anti.worstGroup),
+  ]);
   return html`${chart("accuracy", "Anti-correlated accuracy against training correlation")}${chart(
     "worstGroup",
     "Anti-correlated worst-group accuracy against training correlation",
@@ -171,6 +198,9 @@ function sweep(results: DemoResults): Html {
 function timings(results: DemoResults): Html {
   return table({
     columns: ["stage", "seconds"],
-    rows: Object.entries(results.timings).map(([stage, seconds]) => [stage, Number(seconds.toFixed(1))]),
+    rows: Object.entries(results.timings).map(([stage, seconds]) => [
+      stage,
+      Number(seconds.toFixed(1)),
+    ]),
   });
 }

@@ -54,18 +54,35 @@ test("balanced plan covers every pair", () => {
   const labels = classLabels(20);
   const backgrounds = planBackgrounds(labels, "balanced", 10, 0.95, new Random(3));
   const counts = new Map<string, number>();
-  backgrounds.forEach((b, i) => counts.set(`${labels[i]},${b}`, (counts.get(`${labels[i]},${b}`) ?? 0) + 1));
+  backgrounds.forEach((b, i) =>
+    counts.set(`${labels[i]},${b}`, (counts.get(`${labels[i]},${b}`) ?? 0) + 1),
+  );
   // 20 items per class over 10 backgrounds: every one of the 100 pairs exactly twice.
   assert.equal(counts.size, 100);
   assert.ok([...counts.values()].every((count) => count === 2));
 });
 
 test("mini split is deterministic", async () => {
-  const a = await buildMiniSplit(sources, { split: "correlated", perClass: 20, correlation: 0.8, seed: 4 });
-  const b = await buildMiniSplit(sources, { split: "correlated", perClass: 20, correlation: 0.8, seed: 4 });
+  const a = await buildMiniSplit(sources, {
+    split: "correlated",
+    perClass: 20,
+    correlation: 0.8,
+    seed: 4,
+  });
+  const b = await buildMiniSplit(sources, {
+    split: "correlated",
+    perClass: 20,
+    correlation: 0.8,
+    seed: 4,
+  });
   assert.deepEqual(a.images, b.images);
   assert.deepEqual(a.bgLabels, b.bgLabels);
-  const c = await buildMiniSplit(sources, { split: "correlated", perClass: 20, correlation: 0.8, seed: 5 });
+  const c = await buildMiniSplit(sources, {
+    split: "correlated",
+    perClass: 20,
+    correlation: 0.8,
+    seed: 5,
+  });
   assert.notDeepEqual(a.images, c.images);
   // round(0.8 x 20) = 16 of each class's 20 images on the paired background: 160 of 200.
   const paired = Array.from(a.fgLabels).filter((label, i) => a.bgLabels[i] === label).length;
@@ -86,7 +103,9 @@ test("mini split writes dataset layout", async () => {
   try {
     const split = await buildMiniSplit(sources, { split: "val", perClass: 2, size: 24 });
     const folder = await writeMiniSplit(out, split);
-    const entries = SplitMetadata.parse(JSON.parse(await readFile(join(folder, "metadata.json"), "utf8")));
+    const entries = SplitMetadata.parse(
+      JSON.parse(await readFile(join(folder, "metadata.json"), "utf8")),
+    );
     assert.equal(entries.length, 20);
     assert.equal((await readdir(join(folder, "composite"))).length, 20);
     const lines = (await readFile(join(folder, "metadata.jsonl"), "utf8")).trim().split("\n");

@@ -18,7 +18,12 @@ test("quick demo writes report and results", async () => {
     const results = JSON.parse(await readFile(join(out, "results.json"), "utf8")) as DemoResults;
 
     // The quick preset: 30 / 10 / 20 / 9 items per class over 10 classes.
-    assert.deepEqual(results.dataset.splitSizes, { train: 300, val: 100, correlated: 200, anti: 90 });
+    assert.deepEqual(results.dataset.splitSizes, {
+      train: 300,
+      val: 100,
+      correlated: 200,
+      anti: 90,
+    });
     assert.equal(results.dataset.imageSize, 32);
     for (const model of ["penalised", "unpenalised"] as const) {
       assert.equal(results.probes[model].length, 4);
@@ -43,11 +48,18 @@ test("quick demo writes report and results", async () => {
     // The anti-correlated split never puts a class on its paired background, so those groups
     // are empty: NaN in memory, null in JSON.
     for (const r of results.spurious) {
-      r.anti.groups.forEach((row, fg) => assert.equal(row[fg], null, `class ${fg} on its paired background`));
+      r.anti.groups.forEach((row, fg) =>
+        assert.equal(row[fg], null, `class ${fg} on its paired background`),
+      );
     }
 
     const report = await readFile(join(out, "report.html"), "utf8");
-    for (const heading of ["Summary", "Linear probes", "Spurious correlation benchmark", "Correlation sweep"]) {
+    for (const heading of [
+      "Summary",
+      "Linear probes",
+      "Spurious correlation benchmark",
+      "Correlation sweep",
+    ]) {
       assert.ok(report.includes(`<h2>${heading}</h2>`), heading);
     }
     assert.ok(!report.includes("<script"));
@@ -75,9 +87,13 @@ test("quick demo writes report and results", async () => {
 });
 
 test("demo rejects invalid correlation", () => {
-  const result = spawnSync(process.execPath, ["bin/d3s.js", "demo", "--quick", "--correlation", "1.5"], {
-    encoding: "utf8",
-  });
+  const result = spawnSync(
+    process.execPath,
+    ["bin/d3s.js", "demo", "--quick", "--correlation", "1.5"],
+    {
+      encoding: "utf8",
+    },
+  );
   assert.equal(result.status, 2);
   assert.match(result.stderr, /correlation/);
 });

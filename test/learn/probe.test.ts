@@ -28,7 +28,9 @@ function clusteredSet(n: number, seed: string): FeatureSet {
 }
 
 test("probes separate informative features", () => {
-  const results = runProbes(clusteredSet(1500, "train"), clusteredSet(1000, "test"), { epochs: 20 });
+  const results = runProbes(clusteredSet(1500, "train"), clusteredSet(1000, "test"), {
+    epochs: 20,
+  });
   const byName = Object.fromEntries(results.map((r) => [`${r.features}->${r.target}`, r]));
   // Class means 3 sigma apart in 8 dimensions are almost linearly separable.
   assert.ok(byName["fg->fg"].top1 > 0.9, `fg->fg ${byName["fg->fg"].top1}`);

@@ -31,8 +31,10 @@ function disentangledSet(plan: "correlated" | "anti", perClass: number, seed: st
   order.forEach((item, row) => {
     set.fgLabels[row] = labels[item];
     set.bgLabels[row] = backgrounds[item];
-    for (let j = 0; j < 6; j++) set.fg[row * 6 + j] = 1.2 * fgMeans[labels[item] * 6 + j] + random.normal();
-    for (let j = 0; j < 4; j++) set.bg[row * 4 + j] = 4 * bgMeans[backgrounds[item] * 4 + j] + 0.3 * random.normal();
+    for (let j = 0; j < 6; j++)
+      set.fg[row * 6 + j] = 1.2 * fgMeans[labels[item] * 6 + j] + random.normal();
+    for (let j = 0; j < 4; j++)
+      set.bg[row * 4 + j] = 4 * bgMeans[backgrounds[item] * 4 + j] + 0.3 * random.normal();
   });
   return set;
 }

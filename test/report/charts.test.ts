@@ -17,7 +17,9 @@ after(async () => {
 });
 
 /** Parses markup as SVG in the real browser and returns the parser error (or "") and counts. */
-async function parseSvg(markup: string): Promise<{ error: string; counts: Record<string, number> }> {
+async function parseSvg(
+  markup: string,
+): Promise<{ error: string; counts: Record<string, number> }> {
   assert.ok(browser, `Chromium not found at ${CHROMIUM}; set D3S_CHROMIUM to its path`);
   const context = await browser.newPage();
   try {

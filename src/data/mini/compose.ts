@@ -49,7 +49,11 @@ export async function composeMiniImage(options: MiniComposeOptions): Promise<Rgb
   return image;
 }
 
-function cropPattern(pattern: RgbImage, range: readonly [number, number], random: Random): RgbImage {
+function cropPattern(
+  pattern: RgbImage,
+  range: readonly [number, number],
+  random: Random,
+): RgbImage {
   const shorter = Math.min(pattern.width, pattern.height);
   const fraction = range[0] + (range[1] - range[0]) * random.uniform();
   const side = Math.max(1, Math.floor(shorter * fraction));

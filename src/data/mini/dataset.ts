@@ -14,7 +14,10 @@ import { planBackgrounds, type BackgroundPlan } from "./splits.js";
 export const MINI_SPLITS: Record<MiniRole, { plan: BackgroundPlan; description: string }> = {
   train: { plan: "balanced", description: "balanced training split" },
   val: { plan: "balanced", description: "balanced validation split" },
-  correlated: { plan: "correlated", description: "class paired with its background with probability p" },
+  correlated: {
+    plan: "correlated",
+    description: "class paired with its background with probability p",
+  },
   anti: { plan: "anti", description: "never the paired background" },
 };
 
@@ -64,7 +67,9 @@ export function parseMiniSplitOptions(input: MiniSplitOptionsInput): MiniSplitOp
   const parsed = miniSplitOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UserError(`Invalid mini split option ${issue.path.join(".") || "options"}: ${issue.message}.`);
+    throw new UserError(
+      `Invalid mini split option ${issue.path.join(".") || "options"}: ${issue.message}.`,
+    );
   }
   return parsed.data;
 }
@@ -85,7 +90,9 @@ export async function buildMiniSplit(
   const poolPerClass = pool.labels.length / sources.classNames.length;
   const perClass = options.perClass ?? poolPerClass;
   if (perClass > poolPerClass) {
-    throw new UserError(`Invalid perClass ${perClass}: the ${options.split} pool has ${poolPerClass} items per class.`);
+    throw new UserError(
+      `Invalid perClass ${perClass}: the ${options.split} pool has ${poolPerClass} items per class.`,
+    );
   }
   const chosen = pool.labels.map((_, i) => i).filter((i) => i % poolPerClass < perClass);
   const labels = chosen.map((i) => pool.labels[i]);
@@ -93,7 +100,13 @@ export async function buildMiniSplit(
   // 2. Plan the backgrounds, then shuffle the item order.
   const planRandom = new Random(`${options.seed}:${options.split}:plan`);
   const plan = MINI_SPLITS[options.split].plan;
-  const backgrounds = planBackgrounds(labels, plan, BACKGROUNDS.length, options.correlation, planRandom);
+  const backgrounds = planBackgrounds(
+    labels,
+    plan,
+    BACKGROUNDS.length,
+    options.correlation,
+    planRandom,
+  );
   const order = planRandom.shuffle(labels.map((_, i) => i));
 
   // 3. Composite every image.

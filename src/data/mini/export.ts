@@ -19,7 +19,11 @@ export async function writeMiniSplit(
   const folder = join(outDir, split.name);
   const pixels = split.size * split.size * 3;
   for (const [k, entry] of split.entries.entries()) {
-    const image = { data: split.images.subarray(k * pixels, (k + 1) * pixels), width: split.size, height: split.size };
+    const image = {
+      data: split.images.subarray(k * pixels, (k + 1) * pixels),
+      width: split.size,
+      height: split.size,
+    };
     await writeFileAtomic(join(folder, entry.image), await encodePng(image));
     progress({ stage: `write ${split.name}`, done: k + 1, total: split.entries.length });
   }

@@ -16,7 +16,8 @@ const MAGIC = "GPAT";
  */
 export function parseGimpPattern(bytes: Uint8Array, file = "<pattern>"): GimpPattern {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 24) throw new Error(`${file} is not a GIMP pattern: only ${bytes.length} bytes.`);
+  if (bytes.length < 24)
+    throw new Error(`${file} is not a GIMP pattern: only ${bytes.length} bytes.`);
   const headerSize = view.getUint32(0);
   const width = view.getUint32(8);
   const height = view.getUint32(12);
@@ -27,7 +28,9 @@ export function parseGimpPattern(bytes: Uint8Array, file = "<pattern>"): GimpPat
   }
   const pixels = bytes.subarray(headerSize, headerSize + width * height * depth);
   if (pixels.length !== width * height * depth) {
-    throw new Error(`${file} is truncated: ${pixels.length} of ${width * height * depth} pixel bytes.`);
+    throw new Error(
+      `${file} is truncated: ${pixels.length} of ${width * height * depth} pixel bytes.`,
+    );
   }
   const name = new TextDecoder().decode(bytes.subarray(24, headerSize)).replace(/\0+$/, "");
   const data = new Uint8Array(width * height * 3);

@@ -22,7 +22,9 @@ export function parseIdx(bytes: Uint8Array, file = "<idx>"): IdxArray {
   const offset = 4 + dimensions * 4;
   const count = shape.reduce((product, size) => product * size, 1);
   if (raw.length - offset !== count) {
-    throw new Error(`${file} holds ${raw.length - offset} values but its shape [${shape}] needs ${count}.`);
+    throw new Error(
+      `${file} holds ${raw.length - offset} values but its shape [${shape}] needs ${count}.`,
+    );
   }
   return { shape, data: raw.subarray(offset) };
 }

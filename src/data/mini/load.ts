@@ -5,7 +5,13 @@ import { UserError } from "../../core/errors.js";
 import { hashBytes } from "../../core/hash.js";
 import { decodeImage, type RgbImage } from "../../images/decode.js";
 import { BACKGROUNDS } from "../backgrounds.js";
-import { FASHION_TILE, MINI_DATA_DIR, MINI_ROLES, MiniManifest, type MiniRole } from "./manifest.js";
+import {
+  FASHION_TILE,
+  MINI_DATA_DIR,
+  MINI_ROLES,
+  MiniManifest,
+  type MiniRole,
+} from "./manifest.js";
 
 /** The Fashion-MNIST items of one pool: 28 x 28 greyscale tiles and their class labels. */
 export interface MiniPool {
@@ -40,12 +46,20 @@ export async function loadMiniSources(dir: string = MINI_DATA_DIR): Promise<Mini
   const manifest = MiniManifest.parse(JSON.parse(manifestText));
 
   // 2. Decode the Fashion-MNIST atlas into tiles and split it into pools.
-  const atlasBytes = await readChecked(join(dir, manifest.fashion.atlas), manifest.fashion.atlasSha256);
+  const atlasBytes = await readChecked(
+    join(dir, manifest.fashion.atlas),
+    manifest.fashion.atlasSha256,
+  );
   const { data, info } = await sharp(atlasBytes)
     .toColourspace("b-w")
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const tiles = cutTiles(new Uint8Array(data), info.width, manifest.fashion.sourceIndices.length, manifest.fashion.columns);
+  const tiles = cutTiles(
+    new Uint8Array(data),
+    info.width,
+    manifest.fashion.sourceIndices.length,
+    manifest.fashion.columns,
+  );
   const pools = {} as Record<MiniRole, MiniPool>;
   for (const role of MINI_ROLES) {
     const { start, perClass } = manifest.roles[role];
@@ -60,7 +74,9 @@ export async function loadMiniSources(dir: string = MINI_DATA_DIR): Promise<Mini
   const backgrounds: RgbImage[] = [];
   for (const [index, background] of manifest.backgrounds.entries()) {
     if (background.key !== BACKGROUNDS[index].key) {
-      throw new Error(`Mini manifest lists background ${background.key} at ${index}; expected ${BACKGROUNDS[index].key}.`);
+      throw new Error(
+        `Mini manifest lists background ${background.key} at ${index}; expected ${BACKGROUNDS[index].key}.`,
+      );
     }
     const bytes = await readChecked(join(dir, background.file), background.sha256);
     backgrounds.push(await decodeImage(bytes, background.file));

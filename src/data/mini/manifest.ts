@@ -42,7 +42,10 @@ export const MINI_ITEMS_PER_CLASS: Record<MiniRole, number> = {
  * reason. gimp-data has no photo of a road, snow, a forest floor or a cave, so several are the
  * nearest texture; docs/demo.md lists the compromises.
  */
-export const MINI_BACKGROUND_PATTERNS: Record<(typeof BACKGROUNDS)[number]["key"], { pattern: string; why: string }> = {
+export const MINI_BACKGROUND_PATTERNS: Record<
+  (typeof BACKGROUNDS)[number]["key"],
+  { pattern: string; why: string }
+> = {
   grass: { pattern: "Plant/leaves.pat", why: "green foliage, the only green plant photo" },
   road: { pattern: "Stone/slate.pat", why: "fine grey grain, close to asphalt" },
   forest: { pattern: "Wood/bark.pat", why: "tree bark" },

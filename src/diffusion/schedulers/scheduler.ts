@@ -28,8 +28,8 @@ export interface Scheduler {
   /**
    * Optional fast path for classifier-free guidance: the step for the model output
    * `guidedOutput(guidance)`, bitwise equal to `step` on it, in one pass without materialising
-   * the guided output. Returns undefined where the scheduler has no such form; the caller then
-   * calls `step`.
+   * the guided output. Returns undefined where the scheduler has no such form, and the caller
+   * then calls `step`.
    */
   guidedStep?(guidance: Guidance, index: number, sample: Float32Array): Float32Array | undefined;
   /** Returns the latents after the step from `timesteps[index]` given the UNet's output. */
