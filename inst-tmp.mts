@@ -5,6 +5,8 @@ import { presetConfig } from "./src/evaluate/preprocess-config.ts";
 import { decodeForModels } from "./src/evaluate/decode-worker.ts";
 import { silentProgress } from "./src/core/progress.ts";
 import { loadavg } from "node:os";
+import { DecodePool } from "./src/evaluate/decode-pool.ts";
+const pool = new DecodePool(1); await pool.ready();
 const MODEL = "bench/.work/resnet50.onnx";
 const preprocess = presetConfig("torchvision-bicubic");
 const dataset = await loadDataset("bench/.work/images");
@@ -20,8 +22,10 @@ for (let round = 0; round < 3; round++) {
   const model = { name: "m", kind: "onnx", source: MODEL, hash: "", preprocess, maxBatch: 1e9,
     run: async (b: Float32Array, n: number) => { const a = performance.now(); const r = await s.run({ input: new ort.Tensor("float32", b, [n, 3, 224, 224]) }); druns.push(performance.now() - a); const l = r.logits.data as Float32Array; return { logits: l, outputs: l.length / n }; }, close: async () => {} };
   t = performance.now();
-  await classifyDataset(dataset, [model as never], { workers: 1, batchSize: 16, progress: silentProgress, stage: "x" });
+  await classifyDataset(dataset, [model as never], { workers: 1, batchSize: 16, progress: silentProgress, stage: "x", pool });
   const dw = performance.now() - t;
   const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
   console.log(`load=${loadavg()[0].toFixed(1)} ceiling wall=${cw.toFixed(0)} runs=[${runs.map(r=>r.toFixed(0)).join(",")}] | d3s wall=${dw.toFixed(0)} inRun=${sum(druns).toFixed(0)} runs=[${druns.map(r=>r.toFixed(0)).join(",")}]`);
 }
+
+await pool.close();
