@@ -30,7 +30,7 @@ export function terminalProgress(unit = "items"): ProgressListener & { stop(): v
       lastDone = -1;
       bar = new cliProgress.SingleBar(
         {
-          format: `${event.stage} [{bar}] {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted} {status}`,
+          format: `${event.stage} [{bar}] {value}/{total} ${unit} | {rate} ${unit}/s | ETA {etaText}{status}`,
           stream: process.stderr,
           noTTYOutput: !process.stderr.isTTY,
           notTTYSchedule: 5000,
@@ -39,14 +39,19 @@ export function terminalProgress(unit = "items"): ProgressListener & { stop(): v
         },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(event.total, 0, { rate: "0.00", status: "" });
+      bar.start(event.total, 0, { rate: "0.00", etaText: "--", status: "" });
       startedAt = Date.now();
     }
     if (event.done < lastDone) return;
     lastDone = event.done;
     const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
+    const rate = event.done / seconds;
     bar.setTotal(event.total);
-    bar.update(event.done, { rate: (event.done / seconds).toFixed(2), status: event.status ?? "" });
+    bar.update(event.done, {
+      rate: rate.toFixed(2),
+      etaText: formatEta(event.total - event.done, rate),
+      status: event.status === undefined || event.status === "" ? "" : ` | ${event.status}`,
+    });
   }) as ProgressListener & { stop(): void };
   let startedAt = Date.now();
   listener.stop = () => {
@@ -54,4 +59,19 @@ export function terminalProgress(unit = "items"): ProgressListener & { stop(): v
     bar = undefined;
   };
   return listener;
+}
+
+/**
+ * Formats the time left as "1h 02m", "3m 05s" or "42s" from the units left and the rate so far;
+ * "--" while the rate is still unknown and "0s" when nothing is left.
+ */
+export function formatEta(remaining: number, unitsPerSecond: number): string {
+  if (remaining <= 0) return "0s";
+  if (!(unitsPerSecond > 0) || !Number.isFinite(unitsPerSecond)) return "--";
+  const seconds = Math.round(remaining / unitsPerSecond);
+  if (seconds >= 3600) {
+    return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
+  }
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, "0")}s`;
+  return `${seconds}s`;
 }
