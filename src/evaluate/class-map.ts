@@ -57,13 +57,13 @@ export async function loadClassMap(path: string): Promise<ClassMap> {
   try {
     json = JSON.parse(await readFile(path, "utf8"));
   } catch (error) {
-    throw new UserError(`Cannot read class map ${path}: ${(error as Error).message}`);
+    throw new UserError(`Invalid --class-map ${path}: ${(error as Error).message}. Pass a readable JSON file.`);
   }
   const parsed = ClassMapFile.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "file"}: ${issue.message}`);
     throw new UserError(
-      `Invalid class map ${path}: ${issues.join("; ")}. Expected {"labels": [...], "members": [[output indices], ...]}.`,
+      `Invalid --class-map ${path}: ${issues.join("; ")}. Expected {"labels": [...], "members": [[output indices], ...]}.`,
     );
   }
   return buildClassMap(parsed.data, path);

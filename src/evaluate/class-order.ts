@@ -19,7 +19,7 @@ const NUMERIC = /^(\d+)(?:[_-].*)?$/;
  */
 export function classFolderLabels(folders: string[]): ClassFolder[] {
   if (folders.length === 0) {
-    throw new UserError("The reference folder has no class sub-folders. Expected ROOT/<class>/<image>.");
+    throw new UserError("The folder has no class sub-folders. Expected ROOT/<class>/<image>.");
   }
   if (folders.every((folder) => WNID.test(folder))) {
     return folders.sort().map((folder) => {

@@ -186,8 +186,8 @@ async function runBatch(
       predictions.outputs = outputs;
       if (classMap && classMap.maxOutput >= outputs) {
         throw new UserError(
-          `Class map "${classMap.name}" names output ${classMap.maxOutput}, but model ${model.name} ` +
-            `has ${outputs} outputs. Use a class map for this model's label space.`,
+          `Class map "${classMap.name}" names output index ${classMap.maxOutput}, but model ` +
+            `${model.name} has output size ${outputs}. Use a class map for this model's label space.`,
         );
       }
       const restricted = classMap ? restrictLogits(logits, count, outputs, classMap) : undefined;

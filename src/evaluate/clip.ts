@@ -141,6 +141,7 @@ export async function loadClipClassifier(
     preprocess,
     labels: imagenetClasses().map((entry) => entry.name),
     maxBatch: Number.MAX_SAFE_INTEGER,
+    outputs: classes,
     async run(batch, count) {
       const tensor = new ort.Tensor("float32", batch, [count, 3, size, size]);
       const result = await session.run({ [inputName]: tensor });

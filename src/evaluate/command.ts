@@ -4,7 +4,8 @@ import { evaluate } from "./evaluate.js";
 import { EVALUATE_DEFAULTS, type EvaluateInput } from "./options.js";
 import { PRESETS } from "./preprocess-config.js";
 
-const integer = (value: string) => (/^-?\d+$/.test(value) ? Number(value) : Number.NaN);
+// Text that is no integer stays text, so the validation message can show what was typed.
+const integer = (value: string): number | string => (/^-?\d+$/.test(value) ? Number(value) : value);
 
 /** Registers `d3s evaluate` on the d3s program. */
 export function registerEvaluateCommands(program: Command): void {

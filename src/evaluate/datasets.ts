@@ -53,12 +53,28 @@ const NOT_IMAGES = new Set([".json", ".jsonl", ".txt", ".csv", ".md", ".yaml", "
 /**
  * Loads a dataset folder. A folder (or file) with `metadata.json` is a d3s split or, when its
  * entries lack the d3s `id` field, the released D3S layout. Any other folder is read as an
- * ImageFolder set: `ROOT/<class>/<image>`. `layout` forces one reading.
+ * ImageFolder set: `ROOT/<class>/<image>`. `layout` forces one reading. Errors name `flag`, the
+ * command-line option that gave the path (default `--dataset`).
  */
-export async function loadDataset(path: string, layout?: DatasetLayout): Promise<Dataset> {
+export async function loadDataset(
+  path: string,
+  layout?: DatasetLayout,
+  flag = "--dataset",
+): Promise<Dataset> {
+  try {
+    return await readDataset(path, layout);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    throw new UserError(`Invalid ${flag} ${path}: ${error.message}`);
+  }
+}
+
+async function readDataset(path: string, layout: DatasetLayout | undefined): Promise<Dataset> {
   const root = resolve(path);
   const info = await stat(root).catch(() => undefined);
-  if (info === undefined) throw new UserError(`Dataset folder not found: ${path}.`);
+  if (info === undefined) {
+    throw new UserError(`No such folder (${root}). Check the path or create the folder.`);
+  }
   const metadataPath = info.isFile() ? root : join(root, "metadata.json");
   const folder = info.isFile() ? resolve(root, "..") : root;
   const hasMetadata = await stat(metadataPath).then(
@@ -69,7 +85,7 @@ export async function loadDataset(path: string, layout?: DatasetLayout): Promise
     return loadImageFolder(folder);
   }
   if (!hasMetadata) {
-    throw new UserError(`No metadata.json in ${path}; a ${layout} dataset needs one. Pass the split folder.`);
+    throw new UserError(`No metadata.json, which a ${layout} dataset needs. Pass the split folder.`);
   }
   return loadMetadataDataset(folder, metadataPath, layout);
 }
@@ -132,7 +148,7 @@ async function loadImageFolder(root: string): Promise<Dataset> {
     }
   }
   if (items.length === 0) {
-    throw new UserError(`The class folders of ${basename(root)} contain no files.`);
+    throw new UserError(`The class folders of ${basename(root)} contain no files. Put images in ROOT/<class>/.`);
   }
   return { root, layout: "imagefolder", items };
 }

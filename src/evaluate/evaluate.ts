@@ -6,6 +6,7 @@ import { classifyDataset, type DatasetPredictions } from "./classify.js";
 import { loadDataset, type Dataset } from "./datasets.js";
 import { DecodePool } from "./decode-pool.js";
 import { summarize, type CellRow, type MetricRow } from "./metrics.js";
+import { checkModelOutputs } from "./model-outputs.js";
 import { loadModel, parseModelSpec } from "./models.js";
 import type { Classifier } from "./onnx-classifier.js";
 import { parseEvaluateOptions, type EvaluateInput, type EvaluateOptions } from "./options.js";
@@ -73,13 +74,17 @@ export async function evaluate(
   const classMap = options.classMap ? await loadClassMap(options.classMap) : undefined;
   const layout = options.layout === "auto" ? undefined : options.layout;
   const dataset = await loadDataset(options.dataset, layout);
-  const reference = options.reference ? await loadDataset(options.reference) : undefined;
+  const reference = options.reference ? await loadDataset(options.reference, undefined, "--reference") : undefined;
 
-  // 3. Start the decode workers, then open one session per model (two for CLIP) while they load.
+  // 3. Start the decode workers, then open one session per model (two for CLIP) while they
+  //    load, and check each model's output count before any image is decoded.
   const pool = new DecodePool(options.workers);
   const models: Classifier[] = [];
   try {
-    for (const spec of specs) models.push(await loadModel(spec, { ...options, defaultPreprocess: options.preprocess }));
+    for (const spec of specs) {
+      models.push(await loadModel(spec, { ...options, defaultPreprocess: options.preprocess }));
+      checkModelOutputs(models[models.length - 1], classMap);
+    }
     uniqueNames(models);
 
     // 4. Classify both sets in one pass each, decoding each image once.

@@ -126,7 +126,7 @@ export async function loadModel(spec: ModelSpec, options: ModelLoadOptions): Pro
     const hint = spec.path.includes(":")
       ? ` A suffix after ":" must be a preset (${Object.keys(PRESETS).join(", ")}) or a .json file.`
       : "";
-    throw new UserError(`Model not found: ${spec.path}.${hint}`);
+    throw new UserError(`Invalid --models ${spec.path}: no such file or folder.${hint}`);
   }
   if (info.isDirectory()) return loadFolder(spec, options);
   const sidecar = spec.path.replace(/\.onnx$/, "") + ".preprocess.json";

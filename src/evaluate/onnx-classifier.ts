@@ -23,6 +23,8 @@ export interface Classifier {
   run(batch: Float32Array, count: number): Promise<{ logits: Float32Array; outputs: number }>;
   /** Largest batch the model accepts, 1 when its batch dimension is fixed. */
   maxBatch: number;
+  /** Number of scores per image, read when the model is loaded. */
+  outputs: number;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,12 @@ export async function loadOnnxClassifier(
   checkInputShape(file, input.shape, preprocess);
   const size = preprocess.inputSize;
   const dims = preprocess.layout === "nchw" ? [3, size, size] : [size, size, 3];
+  const run = async (batch: Float32Array, count: number) => {
+    const tensor = new ort.Tensor("float32", batch, [count, ...dims]);
+    const result = await session.run({ [inputName]: tensor });
+    const logits = result[outputName].data as Float32Array;
+    return { logits, outputs: logits.length / count };
+  };
   return {
     name: basename(file).replace(/\.onnx$/, ""),
     kind,
@@ -55,14 +63,28 @@ export async function loadOnnxClassifier(
     hash: await hashFile(file),
     preprocess,
     maxBatch: input.shape[0] === 1 ? 1 : Number.MAX_SAFE_INTEGER,
-    async run(batch, count) {
-      const tensor = new ort.Tensor("float32", batch, [count, ...dims]);
-      const result = await session.run({ [inputName]: tensor });
-      const logits = result[outputName].data as Float32Array;
-      return { logits, outputs: logits.length / count };
-    },
+    outputs: await outputCount(session, outputName, run, dims),
+    run,
     close: () => session.release(),
   };
+}
+
+/**
+ * Returns the number of scores per image: the product of the output's non-batch dimensions from
+ * the session metadata, or, when one of them is symbolic, the output size for one all-zero image.
+ */
+async function outputCount(
+  session: ort.InferenceSession,
+  outputName: string,
+  run: (batch: Float32Array, count: number) => Promise<{ outputs: number }>,
+  dims: number[],
+): Promise<number> {
+  const perImage = (outputMetadata(session).get(outputName)?.shape ?? []).slice(1);
+  if (perImage.length > 0 && perImage.every((dim) => typeof dim === "number" && dim > 0)) {
+    return (perImage as number[]).reduce((a, b) => a * b, 1);
+  }
+  const probe = await run(new Float32Array(dims.reduce((a, b) => a * b, 1)), 1);
+  return probe.outputs;
 }
 
 function checkInputShape(file: string, shape: Array<number | string>, config: PreprocessConfig): void {

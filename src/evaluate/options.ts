@@ -8,7 +8,7 @@ import { DEVICES, type Device } from "../onnx/session.js";
  * Options of `d3s evaluate`. Every default is defined here once. The CLI help reads the
  * defaults from EVALUATE_DEFAULTS.
  */
-export const EvaluateOptions = z
+const EvaluateFields = z
   .object({
     /** The shifted dataset: a d3s split folder, a released D3S folder or an ImageFolder. */
     dataset: z.string().min(1),
@@ -48,26 +48,63 @@ export const EvaluateOptions = z
     /** Write report.html; default true. */
     report: z.boolean().default(true),
   })
-  .strict()
-  .refine((options) => options.labelSpace === "model" || options.classMap !== undefined, {
-    message: "labelSpace target needs a class map (--class-map)",
+  .strict();
+
+export const EvaluateOptions = EvaluateFields.refine(
+  (options) => options.labelSpace === "model" || options.classMap !== undefined,
+  {
+    message: "target labels need --class-map with the file that defines them",
     path: ["labelSpace"],
-  });
+  },
+);
 export type EvaluateOptions = z.infer<typeof EvaluateOptions>;
 export type EvaluateInput = z.input<typeof EvaluateOptions>;
 
 /** The defaults, for help text. */
 export const EVALUATE_DEFAULTS = EvaluateOptions.parse({ dataset: "-", models: ["-"], out: "-" });
 
-/** Validates evaluate options. The error message names each invalid option and its value. */
+/**
+ * Validates evaluate options. The error message names each invalid option as its command-line
+ * flag (`batchSize` as `--batch-size`), its value, and the allowed values or the fix.
+ */
 export function parseEvaluateOptions(input: unknown): EvaluateOptions {
   const parsed = EvaluateOptions.safeParse(input);
   if (parsed.success) return parsed.data;
   const record = (input ?? {}) as Record<string, unknown>;
-  const issues = parsed.error.issues.map((issue) => {
-    const name = issue.path.join(".") || "options";
-    const value = issue.path.length > 0 ? record[String(issue.path[0])] : undefined;
-    return `${name}${value === undefined ? "" : ` = ${JSON.stringify(value)}`}: ${issue.message}`;
+  const messages = parsed.error.issues.map((issue) => {
+    const key = issue.path.length > 0 ? String(issue.path[0]) : undefined;
+    if (key === undefined) return `Invalid evaluate options: ${issue.message}.`;
+    const value = record[key];
+    const valueText =
+      value === undefined ? "" : ` ${typeof value === "number" ? value : JSON.stringify(value)}`;
+    const fix = issue.code === "custom" ? issue.message : (allowedValues(key) ?? issue.message);
+    return `Invalid ${flagName(key)}${valueText}: ${fix}.`;
   });
-  throw new UserError(`Invalid evaluate options: ${issues.join("; ")}.`);
+  throw new UserError(messages.join(" "));
+}
+
+/** Returns the command-line flag of an option key: `batchSize` becomes `--batch-size`. */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+/** Describes the allowed values of a number or enum option, from its zod schema. */
+function allowedValues(key: string): string | undefined {
+  let field: unknown = EvaluateFields.shape[key as keyof typeof EvaluateFields.shape];
+  while (field instanceof z.ZodDefault || field instanceof z.ZodOptional) field = field.unwrap();
+  const fallback = EVALUATE_DEFAULTS[key as keyof EvaluateOptions];
+  const byDefault = typeof fallback === "number" ? ` (default ${fallback})` : "";
+  if (field instanceof z.ZodNumber) {
+    const kind = field.isInt ? "a whole number" : "a number";
+    // zod gives .int() fields the safe-integer range, which is no real bound.
+    const bound = (value: number | null) =>
+      value !== null && Math.abs(value) < Number.MAX_SAFE_INTEGER ? value : Number.NaN;
+    const low = bound(field.minValue);
+    const high = bound(field.maxValue);
+    if (Number.isFinite(low) && Number.isFinite(high)) return `use ${kind} from ${low} to ${high}${byDefault}`;
+    if (Number.isFinite(low)) return `use ${kind} of at least ${low}${byDefault}`;
+    return `use ${kind}${byDefault}`;
+  }
+  if (field instanceof z.ZodEnum) return `use one of ${field.options.join(", ")}`;
+  return undefined;
 }

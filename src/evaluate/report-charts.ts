@@ -72,7 +72,7 @@ export function dropChart(options: DropChartOptions): Html {
 export interface CellHeatmapOptions {
   rows: string[];
   columns: string[];
-  /** values[row][column] in [0, 1], where NaN draws no cell. */
+  /** values[row][column] in [0, 1], where NaN marks a cell without images. */
   values: number[][];
   /** counts[row][column], shown in the tooltip. */
   counts: number[][];
@@ -80,31 +80,64 @@ export interface CellHeatmapOptions {
   id: string;
 }
 
-function shade(value: number): string {
-  // White (0) to dark blue (1) in linear RGB steps.
-  const t = Math.min(1, Math.max(0, value));
-  const channel = (from: number, to: number) => Math.round(from + (to - from) * t);
-  return `rgb(${channel(255, 8)},${channel(255, 48)},${channel(255, 107)})`;
+// Five stops of matplotlib's viridis map at 0, 0.25, 0.5, 0.75 and 1. Its dark end keeps 0% cells
+// clearly visible on a white page, and it reads in greyscale and for colour-blind readers.
+const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
+const EMPTY_FILL = "#f2f2f2";
+const CELL_BORDER = "#8c8c8c";
+
+function rgbOf(hex: string): number[] {
+  return [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16));
 }
 
-/** Draws a class x background accuracy heatmap whose cells carry `data-cell` for clicks. */
+/** Maps a value in [0, 1] to a colour by linear interpolation between the viridis stops. */
+export function shade(value: number): string {
+  const t = Math.min(1, Math.max(0, value)) * (VIRIDIS.length - 1);
+  const low = Math.min(Math.floor(t), VIRIDIS.length - 2);
+  const [from, to] = [rgbOf(VIRIDIS[low]), rgbOf(VIRIDIS[low + 1])];
+  const channels = from.map((channel, i) => Math.round(channel + (to[i] - channel) * (t - low)));
+  return `rgb(${channels.join(",")})`;
+}
+
+/** Draws the colour bar with its 0% and 100% ends, and the swatch of cells without images. */
+function heatmapLegend(hatch: string, gradient: string): Html {
+  const stops = VIRIDIS.map(
+    (colour, i) => html`<stop offset="${(i / (VIRIDIS.length - 1)) * 100}%" stop-color="${colour}"/>`,
+  );
+  return html`<g class="legend"><linearGradient id="${gradient}">${stops}</linearGradient><text x="10" y="14">top-1 accuracy</text><rect x="10" y="20" width="150" height="10" fill="url(#${gradient})" stroke="${CELL_BORDER}" stroke-width="0.6"/><text x="10" y="43">0%</text><text x="160" y="43" text-anchor="end">100%</text><rect x="10" y="52" width="12" height="12" fill="url(#${hatch})" stroke="${CELL_BORDER}" stroke-width="0.6"/><text x="28" y="62">no images</text></g>`;
+}
+
+/**
+ * Draws a class x background accuracy heatmap. Every cell of the grid is drawn with a border:
+ * cells with images are coloured by their top-1 accuracy and cells without images are hatched.
+ * Each cell carries `data-cell` for the click handler. A legend shows the colour scale.
+ */
 export function cellHeatmap(options: CellHeatmapOptions): Html {
   const cell = 18;
   const left = 180;
   const top = 80;
   const width = left + options.columns.length * cell + 20;
   const height = top + options.rows.length * cell + 10;
+  const hatch = `hatch-${options.id}`;
+  const gradient = `scale-${options.id}`;
+
   const cells: Html[] = [];
   options.rows.forEach((row, r) => {
     options.columns.forEach((column, c) => {
       const value = options.values[r][c];
-      if (!Number.isFinite(value)) return;
-      const tip = `${row}, ${column}: top-1 ${(value * 100).toFixed(1)}% of ${options.counts[r][c]}`;
+      const count = options.counts[r][c];
+      const empty = !Number.isFinite(value) || count === 0;
+      const images = `${count} ${count === 1 ? "image" : "images"}`;
+      const tip = empty
+        ? `${row}, ${column}: no images`
+        : `${row}, ${column}: top-1 ${(value * 100).toFixed(1)}% of ${images}`;
+      const fill = empty ? `url(#${hatch})` : shade(value);
       cells.push(
-        html`<rect class="cell" data-cell="${`${options.id}:${r}:${c}`}" x="${left + c * cell}" y="${top + r * cell}" width="${cell - 1}" height="${cell - 1}" fill="${shade(value)}"><title>${tip}</title></rect>`,
+        html`<rect class="${empty ? "cell empty" : "cell"}" data-cell="${`${options.id}:${r}:${c}`}" x="${left + c * cell}" y="${top + r * cell}" width="${cell}" height="${cell}" fill="${fill}" stroke="${CELL_BORDER}" stroke-width="0.6"><title>${tip}</title></rect>`,
       );
     });
   });
+
   const rowLabels = options.rows.map(
     (row, r) => html`<text x="${left - 6}" y="${top + r * cell + 13}" text-anchor="end">${row}</text>`,
   );
@@ -112,5 +145,6 @@ export function cellHeatmap(options: CellHeatmapOptions): Html {
     (column, c) =>
       html`<text transform="translate(${left + c * cell + 12},${top - 6}) rotate(-60)">${column}</text>`,
   );
-  return html`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${cells}${rowLabels}${columnLabels}</svg>`;
+  const pattern = html`<defs><pattern id="${hatch}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="${EMPTY_FILL}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9a9a9a" stroke-width="1.5"/></pattern></defs>`;
+  return html`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="class x background top-1 accuracy">${pattern}${heatmapLegend(hatch, gradient)}${cells}${rowLabels}${columnLabels}</svg>`;
 }

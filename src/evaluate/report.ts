@@ -156,7 +156,7 @@ th { background: #f4f4f6; text-align: left; }
 td.number { text-align: right; }
 svg text { font: 11px system-ui, sans-serif; fill: #333; }
 rect.cell { cursor: pointer; }
-rect.cell:hover { stroke: #000; }
+rect.cell:hover { stroke: #000; stroke-width: 2; }
 .thumbs { display: flex; flex-wrap: wrap; gap: 8px; }
 .thumb { width: 170px; margin: 0; font-size: 11px; }
 .thumb img { width: 170px; height: 170px; object-fit: cover; }
@@ -195,6 +195,11 @@ document.addEventListener("click", (event) => {
     caption.textContent = (item.right ? "right: " : "wrong: ") + item.guess;
     figure.append(link, caption);
     list.append(figure);
+  }
+  if (list.children.length === 0) {
+    const none = document.createElement("p");
+    none.textContent = "No images in this cell.";
+    list.append(none);
   }
   target.append(title, list);
 });

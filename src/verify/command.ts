@@ -4,9 +4,10 @@ import { registerConsolidateCommand } from "./consolidate-command.js";
 import { registerMturkCommands } from "./mturk/command.js";
 import { DEFAULTS, ServeOptions, StoreOptions, parseOptions, storePath } from "./options.js";
 import { registerScreenCommand } from "./screen/command.js";
+import { loadVerifyDataset } from "./dataset.js";
 import { startVerifyServer } from "./serve.js";
 import { openStore } from "./store.js";
-import { issueToken, revokeToken } from "./tokens.js";
+import { issueToken, listAnnotators, revokeToken } from "./tokens.js";
 
 /** Registers `d3s verify serve|tokens|consolidate|screen|export-mturk|import-mturk`. */
 export function registerVerifyCommands(program: Command): void {
@@ -64,12 +65,19 @@ const TokensOptions = StoreOptions.extend({
 
 function registerTokensCommand(verify: Command): void {
   storeFlags(verify.command("tokens"))
-    .description("create or revoke annotator links; a token is shown once and stored hashed")
+    .description(
+      "create or revoke annotator links (a token is shown once and stored hashed); " +
+        "without --add or --revoke, list the annotators",
+    )
     .option("--add <names...>", "annotator names to create (or renew) links for")
     .option("--revoke <names...>", "annotator names whose links stop working")
     .option("--url <url>", `base URL of the server (default http://${DEFAULTS.host}:${DEFAULTS.port}/)`)
-    .action((raw: Record<string, unknown>) => {
+    .action(async (raw: Record<string, unknown>) => {
+      // 1. Check the split folder as serve does, so a mistyped --data creates no vote store.
       const options = parseOptions(TokensOptions, raw);
+      await loadVerifyDataset(options.data);
+
+      // 2. Issue and revoke links, or list the annotators when neither flag is given.
       const db = openStore(storePath(options));
       try {
         for (const name of options.add) {
@@ -80,8 +88,23 @@ function registerTokensCommand(verify: Command): void {
           const found = revokeToken(db, name);
           process.stdout.write(`${name}\t${found ? "revoked" : "not found"}\n`);
         }
+        if (options.add.length === 0 && options.revoke.length === 0) printAnnotators(db);
       } finally {
         db.close();
       }
     });
+}
+
+function printAnnotators(db: ReturnType<typeof openStore>): void {
+  const annotators = listAnnotators(db);
+  if (annotators.length === 0) {
+    process.stdout.write("No annotators yet. Create a link with --add NAME.\n");
+    return;
+  }
+  process.stdout.write("name\tsource\tlink\tcreated\n");
+  for (const annotator of annotators) {
+    const link = annotator.hasToken ? "active" : annotator.source === "web" ? "revoked" : "none";
+    process.stdout.write(`${annotator.id}\t${annotator.source}\t${link}\t${annotator.createdAt.toISOString()}\n`);
+  }
+  process.stdout.write("Links are shown only when created; renew one with --add NAME.\n");
 }

@@ -76,7 +76,9 @@ async function readMetadata(splitDir: string, metadataPath: string): Promise<Met
 }
 
 async function missingMetadataMessage(splitDir: string): Promise<string> {
-  if (!existsSync(splitDir)) return `--data folder ${splitDir} does not exist.`;
+  if (!existsSync(splitDir)) {
+    return `--data folder ${splitDir} does not exist. Pass a split folder written by d3s generate (it contains metadata.json).`;
+  }
   const splits: string[] = [];
   for (const entry of await readdir(splitDir, { withFileTypes: true })) {
     if (entry.isDirectory() && existsSync(join(splitDir, entry.name, "metadata.json"))) {

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { z } from "zod";
 import { readBatch } from "./queue.js";
+import { counted } from "./plural.js";
 
 /** The body of a batch submission. */
 export const Submission = z.object({
@@ -89,7 +90,7 @@ function checkCoverage(imageIds: string[], submission: Submission): void {
   if (answered.size !== expected.size) {
     throw new SubmitError(
       400,
-      `Batch ${submission.batchId} has ${expected.size} images but ${answered.size} were answered; answer every image.`,
+      `Batch ${submission.batchId} has ${counted(expected.size, "image")} but ${answered.size} ${answered.size === 1 ? "was" : "were"} answered; answer every image.`,
     );
   }
 }

@@ -53,3 +53,26 @@ export function ensureAnnotator(db: Database.Database, annotatorId: string, sour
     "INSERT INTO annotators (id, token_hash, source, created_at) VALUES (?, NULL, ?, ?) ON CONFLICT(id) DO NOTHING",
   ).run(annotatorId, source, Date.now());
 }
+
+/** One annotator as `d3s verify tokens` lists it, without the token hash. */
+export interface AnnotatorSummary {
+  id: string;
+  /** `web` for token links, `mturk` for imported MTurk workers. */
+  source: string;
+  /** Whether the annotator has a working token link. */
+  hasToken: boolean;
+  createdAt: Date;
+}
+
+/** Lists every annotator in the store, by name. Token hashes stay in the store. */
+export function listAnnotators(db: Database.Database): AnnotatorSummary[] {
+  const rows = db
+    .prepare("SELECT id, source, token_hash IS NOT NULL AS hasToken, created_at AS createdAt FROM annotators ORDER BY id")
+    .all() as Array<{ id: string; source: string; hasToken: number; createdAt: number }>;
+  return rows.map((row) => ({
+    id: row.id,
+    source: row.source,
+    hasToken: row.hasToken === 1,
+    createdAt: new Date(row.createdAt),
+  }));
+}

@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import { parseModelSpec } from "../../src/evaluate/models.js";
 import type { MetricRow } from "../../src/evaluate/metrics.js";
-import { BLUE, GREEN, RED, writeColourClassifier, writeD3sSplit, writeFlatJpeg } from "./fixtures.js";
+import {
+  BLUE,
+  GREEN,
+  RED,
+  writeColourClassifier,
+  writeD3sSplit,
+  writeFlatJpeg,
+  writeSmallClassifier,
+} from "./fixtures.js";
 
 function row(rows: MetricRow[], space: string, set: string, scope: string): MetricRow {
   const found = rows.find((r) => r.space === space && r.set === set && r.scope === scope);
@@ -129,16 +137,43 @@ test("class map scores restricted logits", async () => {
 test("options reject bad values", async () => {
   await assert.rejects(
     evaluate({ dataset: "x", models: ["m.onnx"], out: "o", batchSize: 0 }),
-    /batchSize = 0/,
+    /Invalid --batch-size 0: use a whole number from 1 to 1024 \(default 32\)\.$/,
+  );
+  await assert.rejects(
+    evaluate({ dataset: "x", models: ["m.onnx"], out: "o", resamples: 0 }),
+    /Invalid --resamples 0: use a whole number from 10 to 100000 \(default 1000\)\.$/,
+  );
+  await assert.rejects(
+    evaluate({ dataset: "x", models: ["m.onnx"], out: "o", device: "tpu" as "cpu" }),
+    /Invalid --device "tpu": use one of cpu, cuda, webgpu\.$/,
   );
   await assert.rejects(
     evaluate({ dataset: "x", models: ["m.onnx"], out: "o", labelSpace: "target" }),
-    /class map/,
+    /Invalid --label-space "target": target labels need --class-map/,
   );
   await mkdir(join(tmpdir(), "d3s-empty"), { recursive: true });
   await assert.rejects(
     evaluate({ dataset: join(tmpdir(), "d3s-empty"), models: ["m.onnx"], out: "o" }),
-    /no class sub-folders/,
+    /Invalid --dataset .*d3s-empty: The folder has no class sub-folders/,
+  );
+});
+
+test("missing folders name their flag", async () => {
+  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-flags-"));
+  const dataset = await writeD3sSplit(join(root, "data"), [{ colour: RED, label: 10, background: "in snow" }]);
+  const missing = join(root, "imagenet-val");
+  await assert.rejects(
+    evaluate({ dataset, reference: missing, models: ["m.onnx"], out: join(root, "out") }),
+    (error: Error) => {
+      assert.match(error.message, /^Invalid --reference /);
+      assert.ok(error.message.includes(missing), error.message);
+      assert.match(error.message, /No such folder/);
+      return true;
+    },
+  );
+  await assert.rejects(
+    evaluate({ dataset, models: [join(root, "absent.onnx")], out: join(root, "out") }),
+    /Invalid --models .*absent\.onnx: no such file or folder\./,
   );
 });
 
@@ -152,7 +187,7 @@ test("class map beyond outputs rejected", async () => {
   const dataset = await writeD3sSplit(join(root, "data"), [{ colour: RED, label: 10, background: "in snow" }]);
   await assert.rejects(
     evaluate({ dataset, models: [model], out: join(root, "out"), classMap, workers: 1, report: false }),
-    /names output 1000, but model colour has 1000 outputs/,
+    /colour\.onnx has output size 1000 \(output indices 0 to 999\), but --class-map "class-map" lists output index 1000/,
   );
 });
 
@@ -181,4 +216,53 @@ test("model specs carry presets", () => {
   assert.deepEqual(parseModelSpec("model.onnx:cfg.json"), { path: "model.onnx", preprocess: "cfg.json" });
   // A colon that is not followed by a preset or a JSON file stays in the path.
   assert.deepEqual(parseModelSpec("c:/models/x.onnx"), { path: "c:/models/x.onnx" });
+});
+
+test("wrong output size rejected early", async () => {
+  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-outputs-"));
+  const dataset = await writeD3sSplit(join(root, "data"), [{ colour: RED, label: 10, background: "in snow" }]);
+  // One model declares 10 outputs in its metadata; the other's output size is symbolic, so
+  // evaluate learns it from one all-zero image: 10 scores.
+  for (const symbolic of [false, true]) {
+    const model = join(root, `ten-${symbolic}.onnx`);
+    await writeSmallClassifier(model, 10, symbolic);
+    const events: unknown[] = [];
+    await assert.rejects(
+      evaluate({ dataset, models: [model], out: join(root, "out"), workers: 1, report: false }, (event) => {
+        events.push(event);
+      }),
+      (error: Error) => {
+        assert.equal(error.name, "UserError");
+        assert.ok(error.message.includes(model), error.message);
+        assert.match(error.message, /has output size 10, but without --class-map/);
+        assert.match(error.message, /Pass --class-map .* or pass an ImageNet-1k classifier\./);
+        return true;
+      },
+    );
+    // No progress event: the check ran before the first image was decoded.
+    assert.deepEqual(events, []);
+  }
+});
+
+test("class map fits small model", async () => {
+  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-small-"));
+  const model = join(root, "ten.onnx");
+  await writeSmallClassifier(model, 10, true);
+  // Target label "low" holds outputs 0..4. Output k scores (k + 1) x s, where s is the sum of
+  // the normalised channel means; for red s = 2.25 - 2.04 - 1.80 = -1.59 (torchvision mean and
+  // std), so output 0 scores highest and the red image is predicted "low".
+  const classMap = join(root, "map.json");
+  await writeFile(classMap, JSON.stringify({ labels: ["low", "high"], members: [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]] }));
+  const dataset = await writeD3sSplit(join(root, "data"), [{ colour: RED, label: 0, background: "in snow" }]);
+  const { results } = await evaluate({
+    dataset,
+    models: [model],
+    out: join(root, "out"),
+    classMap,
+    labelSpace: "target",
+    workers: 1,
+    resamples: 20,
+    report: false,
+  });
+  assert.equal(row(results[0].rows, "restricted", "dataset", "overall").top1, 1);
 });

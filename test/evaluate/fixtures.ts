@@ -94,3 +94,25 @@ export async function writeD3sSplit(root: string, images: FixtureImage[]): Promi
   await writeFile(join(root, "metadata.json"), JSON.stringify(entries));
   return root;
 }
+
+/**
+ * Writes a classifier with `classes` outputs that scores class k as the channel mean of the input
+ * times (k + 1). With `symbolicOutputs` the graph declares its output as `[N, C]`, so ONNX
+ * Runtime's metadata gives no class count.
+ */
+export async function writeSmallClassifier(
+  path: string,
+  classes: number,
+  symbolicOutputs = false,
+): Promise<void> {
+  const weights = new Float32Array(3 * classes);
+  for (let k = 0; k < classes; k++) for (let c = 0; c < 3; c++) weights[c * classes + k] = k + 1;
+  const builder = new GraphBuilder(
+    [{ name: "input", type: "float", shape: ["N", 3, 224, 224] }],
+    [{ name: "logits", type: "float", shape: ["N", symbolicOutputs ? "C" : classes] }],
+  );
+  const means = builder.node("ReduceMean", ["input"], { axes: [2, 3], keepdims: 0 });
+  builder.node("MatMul", [means, builder.constant(weights, [3, classes])], {}, ["logits"]);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, builder.build().model);
+}

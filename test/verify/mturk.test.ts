@@ -173,3 +173,22 @@ test("malformed rows rejected with lines", async () => {
   await writeFile(path, `${csv.split("\r\n").slice(0, 2).join("\r\n")}\r\nH,A9,"unterminated\r\n`);
   await assert.rejects(importMturk(ImportOptions.parse({ data: fixture.splitDir, results: path })), /not valid CSV \(line \d\)|malformed/);
 });
+
+test("one malformed row is singular", async () => {
+  const fixture = await makeDataset({ count: 2 });
+  const items = JSON.stringify(["img-000", "img-001"]);
+  const quoted = (value: string) => `"${value.replaceAll('"', '""')}"`;
+  // Line 2 is good; line 3 has a WorkerId with "-", which MTurk never issues.
+  const csv = [
+    "HITId,AssignmentId,WorkerId,AssignmentStatus,Input.items,Answer.taskAnswers",
+    `H,A1,W1,Submitted,${quoted(items)},${quoted(taskAnswers(2))}`,
+    `H,A2,W-2,Submitted,${quoted(items)},${quoted(taskAnswers(2))}`,
+  ].join("\n");
+  const path = join(fixture.root, "results.csv");
+  await writeFile(path, csv);
+  await assert.rejects(importMturk(ImportOptions.parse({ data: fixture.splitDir, results: path })), (error: Error) => {
+    assert.match(error.message, /: 1 malformed row, nothing imported/);
+    assert.match(error.message, /line 3: WorkerId "W-2"/);
+    return true;
+  });
+});

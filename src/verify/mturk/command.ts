@@ -3,6 +3,7 @@ import { storeFlags } from "../command.js";
 import { DEFAULTS, parseOptions } from "../options.js";
 import { ExportOptions, exportMturk } from "./export.js";
 import { ImportOptions, importMturk } from "./import.js";
+import { counted } from "../plural.js";
 
 /** Registers `d3s verify export-mturk` and `d3s verify import-mturk`. */
 export function registerMturkCommands(verify: Command): void {
@@ -19,13 +20,13 @@ export function registerMturkCommands(verify: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const options = parseOptions(ExportOptions, raw);
       const result = await exportMturk(options);
-      process.stdout.write(`${result.rows} HIT rows for ${result.images} images: ${result.inputCsv}\n`);
+      process.stdout.write(`${counted(result.rows, "HIT row")} for ${counted(result.images, "image")}: ${result.inputCsv}\n`);
       process.stdout.write(`HIT layout: ${result.hitHtml} (set assignments per HIT to ${options.votes})\n`);
       if (result.guidesWritten > 0) {
-        process.stdout.write(`${result.guidesWritten} guides written to ${options.out}/guides/: publish them at ${options.guideBaseUrl}\n`);
+        process.stdout.write(`${counted(result.guidesWritten, "guide")} written to ${options.out}/guides/: publish them at ${options.guideBaseUrl}\n`);
       }
       if (result.guidesOmitted > 0) {
-        process.stdout.write(`${result.guidesOmitted} guides are --save-init grids; pass --guide-base-url to include them\n`);
+        process.stdout.write(`${counted(result.guidesOmitted, "guide")} ${result.guidesOmitted === 1 ? "is a" : "are"} --save-init ${result.guidesOmitted === 1 ? "grid" : "grids"}; pass --guide-base-url to include them\n`);
       }
     });
   storeFlags(verify.command("import-mturk"))
@@ -34,7 +35,7 @@ export function registerMturkCommands(verify: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const result = await importMturk(parseOptions(ImportOptions, raw));
       process.stdout.write(
-        `${result.assignments} assignments, ${result.votes} votes imported; ${result.alreadyImported} already imported, ${result.skippedStatus} rejected by you on MTurk and skipped\n`,
+        `${counted(result.assignments, "assignment")}, ${counted(result.votes, "vote")} imported; ${result.alreadyImported} already imported, ${result.skippedStatus} rejected by you on MTurk and skipped\n`,
       );
     });
 }

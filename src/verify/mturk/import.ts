@@ -6,6 +6,7 @@ import { loadVerifyDataset, type VerifyDataset } from "../dataset.js";
 import { StoreOptions, storePath } from "../options.js";
 import { openStore, type Vote } from "../store.js";
 import { ensureAnnotator } from "../tokens.js";
+import { counted } from "../plural.js";
 
 /** Options of `d3s verify import-mturk`. */
 export const ImportOptions = StoreOptions.extend({
@@ -56,7 +57,7 @@ export async function importMturk(options: ImportOptions): Promise<ImportResult>
   const { assignments, rejected, skippedStatus } = parseResults(text, dataset);
   if (rejected.length > 0) {
     const lines = rejected.map((row) => `  line ${row.line}: ${row.reason}`).join("\n");
-    throw new UserError(`${options.results}: ${rejected.length} malformed rows, nothing imported:\n${lines}`);
+    throw new UserError(`${options.results}: ${counted(rejected.length, "malformed row")}, nothing imported:\n${lines}`);
   }
 
   // 2. Store all assignments in one transaction.

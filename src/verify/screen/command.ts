@@ -3,6 +3,7 @@ import { terminalProgress } from "../../core/progress.js";
 import { storeFlags } from "../command.js";
 import { parseOptions } from "../options.js";
 import { ScreenOptions, screenDataset } from "./run.js";
+import { counted } from "../plural.js";
 
 /** Registers `d3s verify screen`. */
 export function registerScreenCommand(verify: Command): void {
@@ -16,8 +17,8 @@ export function registerScreenCommand(verify: Command): void {
       const bar = terminalProgress("images");
       const result = await screenDataset(options, bar);
       bar.stop();
-      process.stdout.write(`${result.scored} images scored with ${result.model}; ${result.failed.length} failed\n`);
-      if (result.clipModel !== undefined) process.stdout.write(`${result.clipScored} images scored with ${result.clipModel}\n`);
+      process.stdout.write(`${counted(result.scored, "image")} scored with ${result.model}; ${result.failed.length} failed\n`);
+      if (result.clipModel !== undefined) process.stdout.write(`${counted(result.clipScored, "image")} scored with ${result.clipModel}\n`);
       for (const failure of result.failed) process.stdout.write(`  ${failure.imageId}: ${failure.reason}\n`);
     });
 }

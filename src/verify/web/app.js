@@ -11,6 +11,11 @@ function element(id) {
   return document.getElementById(id);
 }
 
+/** Writes a count with its noun in the right number, as src/verify/plural.ts does. */
+function counted(count, noun) {
+  return `${count} ${count === 1 ? noun : `${noun}s`}`;
+}
+
 function setStatus(text) {
   element("status").textContent = text;
 }
@@ -48,7 +53,7 @@ async function loadBatch() {
   const body = await (await api("/api/batch")).json();
   if (body.batch === null) {
     element("task").hidden = true;
-    setStatus(`No images need your votes right now (${body.votedByMe} votes so far). Thank you!`);
+    setStatus(`No images need your votes right now (${counted(body.votedByMe, "vote")} so far). Thank you!`);
     return;
   }
   const saved = JSON.parse(sessionStorage.getItem(storageKey(body.batch.id)) ?? "null");
@@ -184,7 +189,7 @@ async function submit() {
   }
   sessionStorage.removeItem(storageKey(state.batch.id));
   const gold = result.gold.seen > 0 ? ` Check images: ${result.gold.correct} of ${result.gold.seen} correct.` : "";
-  const saved = result.duplicate ? "this batch had already been saved" : `${answers.length} answers saved`;
+  const saved = result.duplicate ? "this batch had already been saved" : `${counted(answers.length, "answer")} saved`;
   setStatus(`Batch submitted: ${saved}.${gold}`);
   state = null;
   element("task").hidden = true;
