@@ -1,4 +1,4 @@
-import { access, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../core/errors.js";
@@ -7,6 +7,7 @@ import { hasRandomNormal, rewriteRandomNormal } from "./encoder-noise.js";
 import { FLOAT_TYPES, ModelPart, type InputSpec } from "./model-part.js";
 import { parseSchedulerConfig, type SchedulerConfig } from "./schedulers/config.js";
 import { ClipTokenizer } from "./tokenizer.js";
+import { pathExists } from "../core/files.js";
 
 /** Latent scale of Stable Diffusion 1.x and 2.x VAEs, used when no config names one. */
 export const DEFAULT_SCALING_FACTOR = 0.18215;
@@ -146,7 +147,7 @@ async function requireFiles(dir: string): Promise<void> {
   const tokenizerFiles = ["tokenizer/vocab.json", "tokenizer/tokenizer.json"];
   const required = [INDEX_FILE, ...Object.values(MODEL_FILES), SCHEDULER_FILE];
   for (const file of required) {
-    if (!(await exists(join(dir, file)))) {
+    if (!(await pathExists(join(dir, file)))) {
       throw new UserError(
         `Model folder ${dir} is missing ${file}. Expected a diffusers ONNX layout: model_index.json, ` +
           `text_encoder/model.onnx, unet/model.onnx, vae_encoder/model.onnx, vae_decoder/model.onnx, ` +
@@ -154,7 +155,7 @@ async function requireFiles(dir: string): Promise<void> {
       );
     }
   }
-  const found = await Promise.all(tokenizerFiles.map((file) => exists(join(dir, file))));
+  const found = await Promise.all(tokenizerFiles.map((file) => pathExists(join(dir, file))));
   if (!found.some(Boolean)) {
     throw new UserError(
       `Model folder ${dir} is missing tokenizer/vocab.json (with merges.txt) or tokenizer/tokenizer.json.`,
@@ -201,7 +202,7 @@ async function readVaeConfig(dir: string): Promise<z.infer<typeof scalingSchema>
     INDEX_FILE,
   ]) {
     const path = join(dir, file);
-    if (!(await exists(path))) continue;
+    if (!(await pathExists(path))) continue;
     const parsed = scalingSchema.safeParse(await readJsonFile(path));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -240,15 +241,6 @@ function checkHiddenSize(textEncoder: ModelPart, unet: ModelPart): void {
       `${textEncoder.file} produces hidden states of width ${produced} but ${unet.file} expects ` +
         `encoder_hidden_states of width ${expected}. Use parts from the same model.`,
     );
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

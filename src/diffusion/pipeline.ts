@@ -19,6 +19,7 @@ import {
   type NoiseSource,
   type Scheduler,
 } from "./schedulers/scheduler.js";
+import { concatFloat32 } from "../core/arrays.js";
 
 const TEXT_CACHE_SIZE = 16;
 
@@ -380,7 +381,7 @@ interface TextConditioning {
 }
 
 function textConditioning(cond: Float32Array, uncond: Float32Array | undefined): TextConditioning {
-  return uncond === undefined ? { cond } : { cond, uncond, pair: concat([uncond, cond]) };
+  return uncond === undefined ? { cond } : { cond, uncond, pair: concatFloat32([uncond, cond]) };
 }
 
 /**
@@ -429,16 +430,6 @@ function scaleLatent(
 
 function checkFinite(values: Float32Array, itemIndex: number, seed: string, file: string): void {
   if (!allFinite(values)) throw new NonFiniteOutputError(itemIndex, seed, file);
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function copyImage(image: RgbImage): RgbImage {

@@ -1,7 +1,8 @@
-import { readFile, access } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../core/errors.js";
+import { pathExists } from "../core/files.js";
 
 /** CLIP's context length: every encoded prompt has exactly this many ids. */
 export const CLIP_CONTEXT_LENGTH = 77;
@@ -51,7 +52,7 @@ export class ClipTokenizer {
    */
   static async fromFolder(dir: string): Promise<ClipTokenizer> {
     const config = await readTokenizerConfig(dir);
-    const tables = (await exists(join(dir, "vocab.json")))
+    const tables = (await pathExists(join(dir, "vocab.json")))
       ? await readSlowFiles(dir)
       : await readFastFile(dir);
     return new ClipTokenizer({ ...tables, ...config });
@@ -156,15 +157,6 @@ function requireToken(vocab: Map<string, number>, token: string): number {
   return id;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function readJson(path: string): Promise<unknown> {
   let text: string;
   try {
@@ -240,7 +232,7 @@ async function readTokenizerConfig(dir: string): Promise<Partial<BpeTables>> {
   const result: Partial<BpeTables> = {};
   for (const name of ["special_tokens_map.json", "tokenizer_config.json"]) {
     const path = join(dir, name);
-    if (!(await exists(path))) continue;
+    if (!(await pathExists(path))) continue;
     const parsed = tokenizerConfigSchema.safeParse(await readJson(path));
     if (!parsed.success) throw new UserError(`${path}: ${parsed.error.issues[0].message}`);
     const pad = parsed.data.pad_token;

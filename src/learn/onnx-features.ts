@@ -10,6 +10,7 @@ import { squareResize } from "../generate/guide.js";
 import { ImageDecodeError, decodeImage } from "../images/decode.js";
 import { inputMetadata, openSession, ort } from "../onnx/session.js";
 import { exposeFeatureOutput } from "./feature-output.js";
+import { concatFloat32 } from "../core/arrays.js";
 
 /** Options of `extractOnnxFeatures`; every default is defined here. */
 export const onnxFeatureOptionsSchema = z.object({
@@ -143,7 +144,7 @@ async function runSession(
       }
     }
     if (pixels.length > 0) {
-      const batch = concatenate(pixels);
+      const batch = concatFloat32(pixels);
       const dims = channelsFirst ? [pixels.length, 3, size, size] : [pixels.length, size, size, 3];
       const outputs = await session.run({ [inputName]: new ort.Tensor("float32", batch, dims) }, [outputName]);
       const values = outputs[outputName].data as Float32Array;
@@ -152,7 +153,7 @@ async function runSession(
     }
     progress({ stage: "features", done: Math.min(start + batchSize, images.length), total: images.length });
   }
-  return { features: concatenate(chunks), dim, outputName, imageIndices, skipped };
+  return { features: concatFloat32(chunks), dim, outputName, imageIndices, skipped };
 }
 
 /** Reads the input name, layout (NCHW unless the last axis is 3), size and batch size. */
@@ -184,12 +185,3 @@ async function preprocess(
   return pixels;
 }
 
-function concatenate(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
