@@ -30,6 +30,7 @@ interface LearnFlags {
   batchSize: string;
   learningRate: string;
   criticLearningRate: string;
+  cnnPool: string;
   seed: string;
 }
 
@@ -49,6 +50,7 @@ export function registerLearnCommands(program: Command): void {
     .option("--onnx-model <path>", "ONNX classifier used as a frozen feature extractor (projection backbone)")
     .option("--feature-output <name>", "tensor of the ONNX model to read features from (default: input of its last Gemm/MatMul)")
     .option("--image-size <px>", "square image side for the cnn backbone", String(DEFAULT_IMAGE_SIZE))
+    .option("--cnn-pool <kind>", "global pool of the cnn's last feature map: max or average", defaults.cnnPool)
     .option("--feature-dim <n>", `feature layer size (default ${DEFAULT_FEATURE_DIM.cnn} cnn, ${DEFAULT_FEATURE_DIM.projection} projection)`)
     .option("--bg-dim <n>", "background part of the feature layer (default featureDim * 250 / 2048)")
     .option("--penalty <kind>", "wasserstein, mine or none", defaults.penalty)
@@ -106,6 +108,7 @@ function toLearnOptions(flags: LearnFlags): LearnOptionsInput {
   const optional = (name: string, value: string | undefined) => (value === undefined ? undefined : toNumber(name, value));
   return {
     backbone: flags.backbone as LearnOptionsInput["backbone"],
+    cnnPool: flags.cnnPool as LearnOptionsInput["cnnPool"],
     featureDim: optional("--feature-dim", flags.featureDim),
     bgDim: optional("--bg-dim", flags.bgDim),
     penalty: flags.penalty as LearnOptionsInput["penalty"],

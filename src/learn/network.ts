@@ -4,11 +4,18 @@ import { linear } from "./linear.js";
 import { Parameters } from "./parameters.js";
 import type { Random } from "../core/rng.js";
 
+const INPUT_CENTRE = 0.5;
+const INPUT_SCALE = 4;
+
 /** Everything that fixes the shapes of an invariant network. */
 export interface NetworkSpec {
   backbone: "cnn" | "projection";
   inputShape: number[];
   cnnChannels: number[];
+  /** Global pool of the CNN's last feature map; models saved before it existed used `average`. */
+  cnnPool?: "max" | "average";
+  /** Whether the CNN centres its inputs; models saved before it existed did not. */
+  centreInputs?: boolean;
   featureDim: number;
   fgDim: number;
   bgDim: number;
@@ -19,8 +26,8 @@ export interface NetworkSpec {
 /**
  * The representation and its two linear heads. The backbone ends in a `featureDim` layer whose
  * first `fgDim` columns are the foreground features and the last `bgDim` the background ones.
- * The cnn backbone stacks 3x3 convolutions with ReLU and 2x2 max pooling, then a global average
- * pool and a linear feature layer. The projection backbone is one linear layer on cached features.
+ * The cnn backbone centres its [0, 1] pixels to [-2, 2], stacks 3x3 convolutions with ReLU and
+ * 2x2 max pooling, then a global max (or average) pool and a linear feature layer. The projection backbone is one linear layer on cached features.
  */
 export class InvariantNetwork {
   readonly parameters = new Parameters();
@@ -50,6 +57,8 @@ export class InvariantNetwork {
   features(inputs: tf.Tensor): tf.Tensor2D {
     let hidden: tf.Tensor = inputs;
     if (this.spec.backbone === "cnn") {
+      // Centred inputs: 4 (x - 0.5) maps [0, 1] pixels to [-2, 2].
+      if (this.spec.centreInputs === true) hidden = tf.mul(tf.sub(hidden, INPUT_CENTRE), INPUT_SCALE);
       const layers = this.spec.cnnChannels.length;
       for (let layer = 0; layer < layers; layer++) {
         const kernel = this.parameters.get(`conv${layer}`) as tf.Tensor4D;
@@ -58,7 +67,7 @@ export class InvariantNetwork {
         hidden = tf.relu(tf.add(convolved, this.parameters.get(`conv${layer}Bias`)));
         if (layer < layers - 1) hidden = tf.maxPool(hidden as tf.Tensor4D, 2, 2, "valid");
       }
-      hidden = tf.mean(hidden, [1, 2]);
+      hidden = this.spec.cnnPool === "max" ? tf.max(hidden, [1, 2]) : tf.mean(hidden, [1, 2]);
     }
     const projected = linear(hidden as tf.Tensor2D, this.parameters.get("feature") as tf.Tensor2D);
     return tf.add(projected, this.parameters.get("featureBias"));

@@ -43,6 +43,8 @@ export class Trainer {
         backbone: options.backbone,
         inputShape: data.inputShape,
         cnnChannels: options.cnnChannels,
+        cnnPool: options.cnnPool,
+        centreInputs: true,
         featureDim: options.featureDim,
         fgDim: options.fgDim,
         bgDim: options.bgDim,

@@ -134,7 +134,7 @@ test("cnn backbone learns tiny images", async () => {
   });
   const predictions = model.predict(inputs, n);
   const correct = predictions.fg.filter((label, i) => label === fgLabels[i]).length;
-  // Three classes: chance is 1/3; colour is separable by the global average pool alone.
+  // Three classes: chance is 1/3; colour is separable by the global pool alone.
   assert.ok(correct / n >= 0.9, `cnn foreground training accuracy ${correct / n}`);
   // An untrained head gives about ln 3 = 1.10; half of that shows the features were learned.
   const finalLoss = model.history.at(-1)?.fgLoss ?? Infinity;
