@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import { copyFile, mkdir, rm, stat } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { peerScript } from "./peers.js";
 import { performance } from "node:perf_hooks";
 import { writeFileAtomic } from "../src/core/atomic.js";
 import { Random } from "../src/core/rng.js";
@@ -25,7 +26,7 @@ import { DATASET_PNG, encodePng, type PngSettings } from "../src/images/encode.j
 const count = Number(process.argv[2] ?? 64);
 const photoFolder = process.argv[3] ?? "/usr/share/darknet/data";
 const rounds = Number(process.argv[4] ?? 3);
-const peer = process.env.D3S_COMPOSE_PEER ?? "/work/shared/bench-peers/peer_compose_pil.py";
+const peer = process.env.D3S_COMPOSE_PEER ?? peerScript("peer_compose_pil.py");
 const python = process.env.D3S_PYTHON ?? "/usr/bin/python3";
 const work = join("bench", ".work", "compose");
 if (!Number.isInteger(count) || count < 8 || !Number.isInteger(rounds) || rounds < 1) {

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { peerScript } from "./peers.js";
 import { Random } from "../src/core/rng.js";
 import { halvingWidths } from "../src/learn/critic.js";
 import { initTensorflow, tf } from "../src/learn/backend.js";
@@ -16,7 +17,7 @@ import { Trainer } from "../src/learn/trainer.js";
 import { GraphBuilder } from "../src/onnx/graph.js";
 import { openSession, ort } from "../src/onnx/session.js";
 
-const PEER = process.env.D3S_PEER_TRAIN ?? "/work/shared/bench-peers/peer_train_torch.py";
+const PEER = process.env.D3S_PEER_TRAIN ?? peerScript("peer_train_torch.py");
 const PYTHON = process.env.D3S_PYTHON ?? "/usr/bin/python3";
 const CYCLES = Number(process.env.D3S_BENCH_CYCLES ?? 10);
 const D = 2048;
