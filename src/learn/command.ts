@@ -25,6 +25,7 @@ interface LearnFlags {
   penaltyWeight: string;
   gradientPenaltyWeight: string;
   criticSteps: string;
+  criticPool?: string;
   pretrainSteps: string;
   steps: string;
   batchSize: string;
@@ -58,6 +59,7 @@ export function registerLearnCommands(program: Command): void {
     .option("--penalty-weight <x>", "weight of the two mutual-information terms", String(defaults.penaltyWeight))
     .option("--gradient-penalty-weight <x>", "Wasserstein critic gradient penalty weight", String(defaults.gradientPenaltyWeight))
     .option("--critic-steps <n>", "critic updates per model update", String(defaults.criticSteps))
+    .option("--critic-pool <n>", "batches whose features feed one model step's critic updates (default critic steps)")
     .option("--pretrain-steps <n>", "plain cross-entropy steps before the penalty starts", String(defaults.pretrainSteps))
     .option("--steps <n>", "model updates in total", String(defaults.steps))
     .option("--batch-size <n>", "examples per update", String(defaults.batchSize))
@@ -116,6 +118,7 @@ function toLearnOptions(flags: LearnFlags): LearnOptionsInput {
     penaltyWeight: toNumber("--penalty-weight", flags.penaltyWeight),
     gradientPenaltyWeight: toNumber("--gradient-penalty-weight", flags.gradientPenaltyWeight),
     criticSteps: toNumber("--critic-steps", flags.criticSteps),
+    criticPool: optional("--critic-pool", flags.criticPool),
     pretrainSteps: toNumber("--pretrain-steps", flags.pretrainSteps),
     steps: toNumber("--steps", flags.steps),
     batchSize: toNumber("--batch-size", flags.batchSize),

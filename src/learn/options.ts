@@ -40,6 +40,13 @@ export const learnOptionsSchema = z.object({
   gradientPenaltyWeight: z.number().min(0).default(10),
   /** Critic updates per model update. Default 5. */
   criticSteps: z.number().int().min(1).default(5),
+  /**
+   * Batches of `batchSize` whose features feed the critic steps of one model step. The model
+   * does not change during those steps, so the CNN runs once per pool batch; critic step k uses
+   * pool batch k while k < criticPool, then a random batch of pool rows. Default criticSteps:
+   * every critic step has its own fresh batch.
+   */
+  criticPool: z.number().int().min(1).optional(),
   /** Plain cross-entropy steps before the penalty starts (reference 2000). Default 200. */
   pretrainSteps: z.number().int().min(0).default(200),
   /** Total model steps, pre-training included. Default 1000. */
@@ -73,6 +80,7 @@ export type LearnOptionsInput = z.input<typeof learnOptionsSchema>;
 
 /** Options after validation, with featureDim, fgDim and bgDim resolved. */
 export type LearnOptions = z.output<typeof learnOptionsSchema> & {
+  criticPool: number;
   featureDim: number;
   fgDim: number;
   bgDim: number;
@@ -97,5 +105,12 @@ export function parseLearnOptions(input: LearnOptionsInput = {}): LearnOptions {
         `so that the foreground part keeps at least one dimension.`,
     );
   }
-  return { ...options, featureDim, bgDim, fgDim: featureDim - bgDim };
+  const criticPool = options.criticPool ?? options.criticSteps;
+  if (criticPool > options.criticSteps) {
+    throw new UserError(
+      `Invalid learn option criticPool: ${criticPool} batches would exceed criticSteps ` +
+        `(${options.criticSteps}); use at most ${options.criticSteps} or raise criticSteps.`,
+    );
+  }
+  return { ...options, criticPool, featureDim, bgDim, fgDim: featureDim - bgDim };
 }

@@ -1,6 +1,6 @@
 import { Random } from "../core/rng.js";
 import { tf } from "./backend.js";
-import { sampleBatch, type Batch } from "./batch.js";
+import { sampleBatch } from "./batch.js";
 import type { LearnData } from "./data.js";
 import type { HistoryEntry } from "./model.js";
 import { InvariantNetwork } from "./network.js";
@@ -70,7 +70,7 @@ export class Trainer {
   /** Runs step `step`: the critic updates when the penalty is active, then one model update. */
   step(step: number, startedAt: number): void {
     if (this.penaltyActive(step)) {
-      for (let k = 0; k < this.options.criticSteps; k++) this.criticStep(step, k);
+      this.criticSteps(step);
     }
     const scalars = this.modelStep(step);
     if ((step + 1) % this.options.logEvery === 0 || step + 1 === this.options.steps) {
@@ -112,15 +112,47 @@ export class Trainer {
     return new Random(`${this.options.seed}:${step}:${purpose}`);
   }
 
-  private criticStep(step: number, k: number): void {
-    const random = this.randomFor(step, `critic${k}`);
-    const batch = sampleBatch(this.data, this.n, this.options.batchSize, random);
-    const features = tf.tidy(() => this.network.split(this.network.features(batch.inputs)));
+  /**
+   * Trains both critics for `criticSteps` updates on one pool of features:
+   * 1. draw `criticPool` batches, pool batch k with the generator of critic step k;
+   * 2. run the network once per pool batch (it does not change during these updates);
+   * 3. update the critics, step k on pool batch k while k < criticPool, then on `batchSize`
+   *    rows drawn from the whole pool with the generator of step k.
+   * With criticPool = criticSteps (the default) every step has its own fresh batch.
+   */
+  private criticSteps(step: number): void {
+    const { criticSteps, criticPool, batchSize } = this.options;
+    const randoms: Random[] = [];
+    const pool: PoolBatch[] = [];
+    for (let k = 0; k < criticPool; k++) {
+      const random = this.randomFor(step, `critic${k}`);
+      const batch = sampleBatch(this.data, this.n, batchSize, random);
+      const features = tf.tidy(() => this.network.split(this.network.features(batch.inputs)));
+      batch.inputs.dispose();
+      randoms.push(random);
+      pool.push({ fg: features.fg, bg: features.bg, fgLabels: batch.fgLabels, bgLabels: batch.bgLabels });
+    }
+    const all = criticSteps > criticPool ? concatPool(pool) : undefined;
+    for (let k = 0; k < criticSteps; k++) {
+      if (k < criticPool) {
+        this.criticUpdate(pool[k], randoms[k]);
+        continue;
+      }
+      const random = this.randomFor(step, `critic${k}`);
+      const rows = Int32Array.from({ length: batchSize }, () => random.int(criticPool * batchSize));
+      const sub = gatherPool(all as PoolBatch, rows);
+      this.criticUpdate(sub, random);
+      tf.dispose([sub.fg, sub.bg]);
+    }
+    tf.dispose(pool.flatMap((batch) => [batch.fg, batch.bg]));
+    if (all) tf.dispose([all.fg, all.bg]);
+  }
+
+  private criticUpdate(batch: PoolBatch, random: Random): void {
     const fgTerm = this.fgTerm as PenaltyTerm;
     const bgTerm = this.bgTerm as PenaltyTerm;
-    this.criticFg = fgTerm.criticStep(features.fg, batch.bgLabels, drawPairs(batch.bgLabels.length, random));
-    this.criticBg = bgTerm.criticStep(features.bg, batch.fgLabels, drawPairs(batch.fgLabels.length, random));
-    tf.dispose([batch.inputs, features.fg, features.bg]);
+    this.criticFg = fgTerm.criticStep(batch.fg, batch.bgLabels, drawPairs(batch.bgLabels.length, random));
+    this.criticBg = bgTerm.criticStep(batch.bg, batch.fgLabels, drawPairs(batch.fgLabels.length, random));
   }
 
   private modelStep(step: number): StepScalars {
@@ -155,6 +187,47 @@ export class Trainer {
     tf.dispose([value, batch.inputs, ...kept, ...Object.values(grads)]);
     return scalars;
   }
+}
+
+/** Features and labels of critic examples, computed once per model step. */
+interface PoolBatch {
+  fg: tf.Tensor2D;
+  bg: tf.Tensor2D;
+  fgLabels: Int32Array;
+  bgLabels: Int32Array;
+}
+
+/** Joins the pool batches into one, rows in pool order. */
+function concatPool(pool: PoolBatch[]): PoolBatch {
+  const labels = (pick: (batch: PoolBatch) => Int32Array): Int32Array => {
+    const joined = new Int32Array(pool.reduce((total, batch) => total + pick(batch).length, 0));
+    let offset = 0;
+    for (const batch of pool) {
+      joined.set(pick(batch), offset);
+      offset += pick(batch).length;
+    }
+    return joined;
+  };
+  return {
+    fg: tf.concat(pool.map((batch) => batch.fg)),
+    bg: tf.concat(pool.map((batch) => batch.bg)),
+    fgLabels: labels((batch) => batch.fgLabels),
+    bgLabels: labels((batch) => batch.bgLabels),
+  };
+}
+
+/** Picks `rows` of a pool batch. */
+function gatherPool(pool: PoolBatch, rows: Int32Array): PoolBatch {
+  const indices = Array.from(rows);
+  return tf.tidy(() => {
+    const index = tf.tensor1d(rows, "int32");
+    return {
+      fg: tf.gather(pool.fg, index),
+      bg: tf.gather(pool.bg, index),
+      fgLabels: Int32Array.from(indices, (i) => pool.fgLabels[i]),
+      bgLabels: Int32Array.from(indices, (i) => pool.bgLabels[i]),
+    };
+  });
 }
 
 function crossEntropy(logits: tf.Tensor2D, labels: Int32Array, classes: number): tf.Scalar {

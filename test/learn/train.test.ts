@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Random } from "../../src/core/rng.js";
 import { TrainedModel, trainInvariant, type HistoryEntry, type LearnData } from "../../src/learn/train.js";
+import { parseLearnOptions } from "../../src/learn/options.js";
 import { leakyFeatures, nearestMeanAccuracy } from "./synthetic.js";
 
 const small = { backbone: "projection", steps: 40, pretrainSteps: 10, featureDim: 16, bgDim: 4, logEvery: 5 } as const;
@@ -26,6 +27,23 @@ test("seeded run reproduces exactly", async () => {
   // A different seed must change the numbers, or the comparison above proves nothing.
   assert.notDeepEqual(withoutTime(other.history), withoutTime(first.history));
   for (const model of [first, second, other]) model.dispose();
+});
+
+test("critic pool is seeded and equivalent", async () => {
+  const data = leakyFeatures(512, 3);
+  const base = { ...small, seed: 7, criticSteps: 6 };
+  const fresh = await trainInvariant(data, base);
+  // criticPool = criticSteps is the default, so naming it must not change a single number.
+  const named = await trainInvariant(data, { ...base, criticPool: 6 });
+  // A pool of 2 batches serves critic steps 2..5 from pool rows: other numbers, still seeded.
+  const pooled = await trainInvariant(data, { ...base, criticPool: 2 });
+  const pooledAgain = await trainInvariant(data, { ...base, criticPool: 2 });
+  assert.deepEqual(withoutTime(named.history), withoutTime(fresh.history));
+  assert.deepEqual(withoutTime(pooledAgain.history), withoutTime(pooled.history));
+  assert.notDeepEqual(withoutTime(pooled.history), withoutTime(fresh.history));
+  for (const model of [fresh, named, pooled, pooledAgain]) model.dispose();
+  // A pool larger than the critic steps would run the network for batches no step uses.
+  assert.throws(() => parseLearnOptions({ criticSteps: 5, criticPool: 6 }), /criticPool: 6/);
 });
 
 test("resume continues from checkpoint", async () => {
