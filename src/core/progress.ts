@@ -62,8 +62,8 @@ export function terminalProgress(unit = "items"): ProgressListener & { stop(): v
 }
 
 /**
- * Formats the time left as "1h 02m", "3m 05s" or "42s" from the units left and the rate so far;
- * "--" while the rate is still unknown and "0s" when nothing is left.
+ * Formats the time left as "1h 02m", "3m 05s" or "42s" from the units left and the rate so far.
+ * Returns "--" while the rate is still unknown, and "0s" when nothing is left.
  */
 export function formatEta(remaining: number, unitsPerSecond: number): string {
   if (remaining <= 0) return "0s";

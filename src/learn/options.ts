@@ -25,7 +25,7 @@ export const learnOptionsSchema = z.object({
   /** Channel widths of the CNN's 3x3 convolutions; each is followed by 2x2 max pooling except the last. */
   cnnChannels: z.array(z.number().int().min(1)).min(1).default([32, 64, 128]),
   /**
-   * How the CNN pools its last feature map: `max` (global max pool) or `average`. Default `max`:
+   * Pooling of the CNN's last feature map: `max` (global max pool) or `average`. Default `max`:
    * on objects pasted onto textures, an average pool is dominated by the background and learns
    * the object classes several times slower (docs/demo.md).
    */

@@ -103,7 +103,10 @@ function printAnnotators(db: ReturnType<typeof openStore>): void {
   }
   process.stdout.write("name\tsource\tlink\tcreated\n");
   for (const annotator of annotators) {
-    const link = annotator.hasToken ? "active" : annotator.source === "web" ? "revoked" : "none";
+    // MTurk workers never get a link; a web annotator without a token had it revoked.
+    let link = "none";
+    if (annotator.hasToken) link = "active";
+    else if (annotator.source === "web") link = "revoked";
     process.stdout.write(`${annotator.id}\t${annotator.source}\t${link}\t${annotator.createdAt.toISOString()}\n`);
   }
   process.stdout.write("Links are shown only when created; renew one with --add NAME.\n");
