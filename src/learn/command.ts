@@ -54,7 +54,7 @@ export function registerLearnCommands(program: Command): void {
     .option("--cnn-pool <kind>", "global pool of the cnn's last feature map: max or average", defaults.cnnPool)
     .option("--feature-dim <n>", `feature layer size (default ${DEFAULT_FEATURE_DIM.cnn} cnn, ${DEFAULT_FEATURE_DIM.projection} projection)`)
     .option("--bg-dim <n>", "background part of the feature layer (default featureDim * 250 / 2048)")
-    .option("--penalty <kind>", "wasserstein, mine or none", defaults.penalty)
+    .option("--penalty <kind>", "wasserstein, mine, linear or none", defaults.penalty)
     .option("--alpha <x>", "weight of the two cross-entropy terms", String(defaults.alpha))
     .option("--penalty-weight <x>", "weight of the two mutual-information terms", String(defaults.penaltyWeight))
     .option("--gradient-penalty-weight <x>", "Wasserstein critic gradient penalty weight", String(defaults.gradientPenaltyWeight))

@@ -84,7 +84,7 @@ export function registerExperimentCommands(program: Command): void {
       .option("--quick", "reduced dataset and steps, for a smoke test")
       .option(
         "--penalty <name>",
-        `wasserstein or mine, when training (default: ${defaults.penalty})`,
+        `wasserstein, mine or linear, when training (default: ${defaults.penalty})`,
       )
       .option("--steps <n>", `training steps, when training (default: ${defaults.learn.steps})`)
       .option("--seed <n>", `seed of splits, training and probes (default: ${defaults.seed})`);
@@ -138,7 +138,7 @@ export function registerExperimentCommands(program: Command): void {
       `correlation of the spurious benchmark's training split (default: ${defaults.correlation})`,
     )
     .option("--sweep <list>", `comma-separated correlations (default: ${defaults.sweep.join(",")})`)
-    .option("--penalty <name>", `wasserstein or mine (default: ${defaults.penalty})`)
+    .option("--penalty <name>", `wasserstein, mine or linear (default: ${defaults.penalty})`)
     .option(
       "--penalty-weight <x>",
       "weight of the two mutual-information terms (default: the d3s learn default)",

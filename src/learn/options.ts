@@ -30,8 +30,12 @@ export const learnOptionsSchema = z.object({
    * the object classes several times slower (docs/demo.md).
    */
   cnnPool: z.enum(["max", "average"]).default("max"),
-  /** Mutual-information penalty: Wasserstein critic, MINE, or none. Default `wasserstein`. */
-  penalty: z.enum(["wasserstein", "mine", "none"]).default("wasserstein"),
+  /**
+   * Mutual-information penalty: `wasserstein` (critic with gradient penalty), `mine` (critic
+   * with the Donsker-Varadhan bound), `linear` (Pillai's trace between features and one-hot
+   * labels, no critic; see linear-dependence.ts) or `none`. Default `wasserstein`.
+   */
+  penalty: z.enum(["wasserstein", "mine", "linear", "none"]).default("wasserstein"),
   /** Weight of the two cross-entropy terms (foreground head and background head). Default 1. */
   alpha: z.number().min(0).default(1),
   /** Weight of the two mutual-information penalty terms. Default 1. */
@@ -65,6 +69,10 @@ export const learnOptionsSchema = z.object({
   leakySlope: z.number().min(0).max(1).default(0.1),
   /** Update rate of MINE's moving average of E[exp T]. Default 0.01. */
   mineAverageRate: z.number().positive().max(1).default(0.01),
+  /** Update rate of the `linear` penalty's moving feature mean and covariance. Default 0.05. */
+  linearAverageRate: z.number().positive().max(1).default(0.05),
+  /** Ridge of the `linear` penalty's covariance, as a fraction of the mean variance. Default 0.001. */
+  linearShrinkage: z.number().min(0).default(1e-3),
   /** Seed of weights, batches, shuffles and interpolations. Default 0. */
   seed: z.number().int().default(0),
   /** Steps between two history entries. Default 10. */

@@ -3,6 +3,7 @@ import { tf } from "./backend.js";
 import { sampleBatch } from "./batch.js";
 import type { LearnData } from "./data.js";
 import type { HistoryEntry } from "./model.js";
+import { LinearDependenceTerm } from "./linear-dependence.js";
 import { InvariantNetwork } from "./network.js";
 import type { LearnOptions } from "./options.js";
 import { PenaltyTerm, drawPairs } from "./penalty.js";
@@ -28,6 +29,9 @@ export class Trainer {
   readonly fgTerm: PenaltyTerm | undefined;
   /** I(bg features; fg labels), absent when the penalty is `none`. */
   readonly bgTerm: PenaltyTerm | undefined;
+  /** The `linear` penalty's two terms, in the same roles; absent for other penalties. */
+  readonly fgLinear: LinearDependenceTerm | undefined;
+  readonly bgLinear: LinearDependenceTerm | undefined;
   readonly history: HistoryEntry[] = [];
   private criticFg: number | null = null;
   private criticBg: number | null = null;
@@ -55,7 +59,11 @@ export class Trainer {
     );
     const [beta1, beta2] = options.adamBetas;
     this.optimizer = tf.train.adam(options.learningRate, beta1, beta2);
-    if (options.penalty !== "none") {
+    if (options.penalty === "linear") {
+      const settings = { averageRate: options.linearAverageRate, shrinkage: options.linearShrinkage };
+      this.fgLinear = new LinearDependenceTerm("linearFg", options.fgDim, data.numBg, settings);
+      this.bgLinear = new LinearDependenceTerm("linearBg", options.bgDim, data.numFg, settings);
+    } else if (options.penalty !== "none") {
       const settings = { ...options, kind: options.penalty };
       this.fgTerm = new PenaltyTerm("criticFg", options.fgDim, data.numBg, settings, random);
       this.bgTerm = new PenaltyTerm("criticBg", options.bgDim, data.numFg, settings, random);
@@ -64,12 +72,12 @@ export class Trainer {
 
   /** Returns whether step `step` (0-based) trains critics and adds the penalty. */
   penaltyActive(step: number): boolean {
-    return this.fgTerm !== undefined && step >= this.options.pretrainSteps;
+    return this.options.penalty !== "none" && step >= this.options.pretrainSteps;
   }
 
   /** Runs step `step`: the critic updates when the penalty is active, then one model update. */
   step(step: number, startedAt: number): void {
-    if (this.penaltyActive(step)) {
+    if (this.penaltyActive(step) && this.fgTerm !== undefined) {
       this.criticSteps(step);
     }
     const scalars = this.modelStep(step);
@@ -93,6 +101,9 @@ export class Trainer {
       parameters[term.name] = term.critic.parameters;
       optimizers[term.name] = term.optimizer;
     }
+    for (const term of [this.fgLinear, this.bgLinear]) {
+      if (term !== undefined) parameters[term.name] = term.stats;
+    }
     return {
       step,
       history: this.history,
@@ -102,10 +113,12 @@ export class Trainer {
     };
   }
 
-  /** Applies MINE averages read back from a checkpoint. */
+  /** Applies MINE averages read back from a checkpoint; drops precisions of restored statistics. */
   restoreAverages(averages: Array<number | null>): void {
     if (this.fgTerm) this.fgTerm.mineAverage = averages[0] ?? undefined;
     if (this.bgTerm) this.bgTerm.mineAverage = averages[1] ?? undefined;
+    this.fgLinear?.invalidate();
+    this.bgLinear?.invalidate();
   }
 
   private randomFor(step: number, purpose: string): Random {
@@ -162,14 +175,20 @@ export class Trainer {
     const fgPermutation = drawPairs(batch.bgLabels.length, random).permutation;
     const bgPermutation = drawPairs(batch.fgLabels.length, random).permutation;
     let kept: tf.Tensor[] = [];
+    let linearValues: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
       const features = this.network.split(this.network.features(batch.inputs));
       const logits = this.network.logits(features.fg, features.bg);
       const fgLoss = crossEntropy(logits.fg, batch.fgLabels, this.data.numFg);
       const bgLoss = crossEntropy(logits.bg, batch.bgLabels, this.data.numBg);
-      kept = [fgLoss, bgLoss, logits.fg, logits.bg].map((t) => tf.keep(t));
+      kept = [fgLoss, bgLoss, logits.fg, logits.bg, features.fg, features.bg].map((t) => tf.keep(t));
       let loss = tf.mul(this.options.alpha, tf.add(fgLoss, bgLoss)) as tf.Scalar;
-      if (active) {
+      if (active && this.fgLinear !== undefined && this.bgLinear !== undefined) {
+        const fgTerm = this.fgLinear.modelTerm(features.fg, batch.bgLabels);
+        const bgTerm = this.bgLinear.modelTerm(features.bg, batch.fgLabels);
+        linearValues = [tf.keep(fgTerm), tf.keep(bgTerm)];
+        loss = tf.add(loss, tf.mul(this.options.penaltyWeight, tf.add(fgTerm, bgTerm)));
+      } else if (active) {
         const fgTerm = (this.fgTerm as PenaltyTerm).modelTerm(features.fg, batch.bgLabels, fgPermutation);
         const bgTerm = (this.bgTerm as PenaltyTerm).modelTerm(features.bg, batch.fgLabels, bgPermutation);
         loss = tf.add(loss, tf.mul(this.options.penaltyWeight, tf.add(fgTerm, bgTerm)));
@@ -177,14 +196,22 @@ export class Trainer {
       return loss;
     }, this.network.parameters.list());
     this.optimizer.applyGradients(grads as unknown as Record<string, tf.Variable>);
-    const [fgLoss, bgLoss, fgLogits, bgLogits] = kept;
+    const [fgLoss, bgLoss, fgLogits, bgLogits, fgFeatures, bgFeatures] = kept;
+    // The linear penalty's statistics follow every batch, pre-training included, so they are
+    // settled when the penalty starts.
+    this.fgLinear?.observe(fgFeatures as tf.Tensor2D, step);
+    this.bgLinear?.observe(bgFeatures as tf.Tensor2D, step);
+    if (linearValues.length === 2) {
+      this.criticFg = linearValues[0].dataSync()[0];
+      this.criticBg = linearValues[1].dataSync()[0];
+    }
     const scalars: StepScalars = {
       fgLoss: fgLoss.dataSync()[0],
       bgLoss: bgLoss.dataSync()[0],
       fgAccuracy: accuracy(fgLogits, batch.fgLabels),
       bgAccuracy: accuracy(bgLogits, batch.bgLabels),
     };
-    tf.dispose([value, batch.inputs, ...kept, ...Object.values(grads)]);
+    tf.dispose([value, batch.inputs, ...kept, ...linearValues, ...Object.values(grads)]);
     return scalars;
   }
 }

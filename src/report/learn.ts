@@ -78,10 +78,13 @@ function training(results: DemoResults): Html {
       })),
     ),
   });
+  const linear = results.settings.penalty === "linear";
   const critic = lineChart({
-    title: "Critic estimates of the mutual information (penalised model)",
+    title: linear
+      ? "Pillai's trace of the linear penalty, per batch (penalised model)"
+      : "Critic estimates of the mutual information (penalised model)",
     xLabel: "step",
-    yLabel: "critic estimate",
+    yLabel: linear ? "Pillai's trace" : "critic estimate",
     series: (["criticFg", "criticBg"] as const).map((key) => ({
       name: key === "criticFg" ? "I(fg features; bg label)" : "I(bg features; fg label)",
       points: (results.training.penalised?.history ?? []).map((entry) => ({
@@ -90,7 +93,7 @@ function training(results: DemoResults): Html {
       })),
     })),
   });
-  return html`${figure(losses, "Per-batch losses logged during training.")}${figure(critic, "Critic values after the plain pre-training steps.")}`;
+  return html`${figure(losses, "Per-batch losses logged during training.")}${figure(critic, linear ? "Unbiased batch estimates after the plain pre-training steps; 0 means no linear dependence." : "Critic values after the plain pre-training steps.")}`;
 }
 
 function probes(results: DemoResults): Html {

@@ -42,7 +42,7 @@ test("quick demo writes report and results", async () => {
     assert.equal(results.spurious.length, 4);
     assert.equal(results.sweep.length, 8);
     assert.deepEqual([...new Set(results.sweep.map((r) => r.correlation))], [0.5, 0.95]);
-    assert.equal(results.expectations.length, 7);
+    assert.equal(results.expectations.length, 8);
     assert.ok(results.timings.total > 0);
     assert.equal(returned.createdAt, results.createdAt);
     // The anti-correlated split never puts a class on its paired background, so those groups

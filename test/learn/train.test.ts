@@ -46,33 +46,35 @@ test("critic pool is seeded and equivalent", async () => {
   assert.throws(() => parseLearnOptions({ criticSteps: 5, criticPool: 6 }), /criticPool: 6/);
 });
 
-test("resume continues from checkpoint", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "d3s-learn-"));
-  try {
-    const data = leakyFeatures(512, 2);
-    const options = { ...small, seed: 6, checkpointDir: dir, checkpointEvery: 10 };
-    const straight = await trainInvariant(data, { ...small, seed: 6 });
-    const firstHalf = await trainInvariant(data, { ...options, steps: 20 });
-    const resumed = await trainInvariant(data, options);
-    assert.equal(firstHalf.history.at(-1)?.step, 20);
-    assert.equal(resumed.history.at(-1)?.step, 40);
-    // Adam restores beta^t by a power instead of a running product, so the resumed run may
-    // differ from the straight one in the last float32 bits; 1e-4 allows that and no more.
-    const expected = straight.features(data.inputs, 512).fg;
-    const actual = resumed.features(data.inputs, 512).fg;
-    const worst = expected.reduce((max, value, i) => Math.max(max, Math.abs(value - actual[i])), 0);
-    assert.ok(worst <= 1e-4, `resumed features differ from a straight run by ${worst}`);
-    assert.deepEqual(
-      resumed.history.map((entry) => entry.step),
-      straight.history.map((entry) => entry.step),
-    );
-    const files = await readdir(dir);
-    assert.deepEqual(files.sort(), ["checkpoint.bin.40", "checkpoint.json"]);
-    for (const model of [straight, firstHalf, resumed]) model.dispose();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+for (const penalty of ["wasserstein", "linear"] as const) {
+  test(`resume continues from checkpoint (${penalty})`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "d3s-learn-"));
+    try {
+      const data = leakyFeatures(512, 2);
+      const options = { ...small, penalty, seed: 6, checkpointDir: dir, checkpointEvery: 10 };
+      const straight = await trainInvariant(data, { ...small, penalty, seed: 6 });
+      const firstHalf = await trainInvariant(data, { ...options, steps: 20 });
+      const resumed = await trainInvariant(data, options);
+      assert.equal(firstHalf.history.at(-1)?.step, 20);
+      assert.equal(resumed.history.at(-1)?.step, 40);
+      // Adam restores beta^t by a power instead of a running product, so the resumed run may
+      // differ from the straight one in the last float32 bits; 1e-4 allows that and no more.
+      const expected = straight.features(data.inputs, 512).fg;
+      const actual = resumed.features(data.inputs, 512).fg;
+      const worst = expected.reduce((max, value, i) => Math.max(max, Math.abs(value - actual[i])), 0);
+      assert.ok(worst <= 1e-4, `resumed features differ from a straight run by ${worst}`);
+      assert.deepEqual(
+        resumed.history.map((entry) => entry.step),
+        straight.history.map((entry) => entry.step),
+      );
+      const files = await readdir(dir);
+      assert.deepEqual(files.sort(), ["checkpoint.bin.40", "checkpoint.json"]);
+      for (const model of [straight, firstHalf, resumed]) model.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test("saved model loads identically", async () => {
   const dir = await mkdtemp(join(tmpdir(), "d3s-model-"));
@@ -116,6 +118,34 @@ test("penalty removes background leak", async () => {
   assert.ok(
     leak.wasserstein.fgToFg >= leak.none.fgToFg - 0.05,
     `fg->fg accuracy ${leak.wasserstein.fgToFg} with penalty, ${leak.none.fgToFg} without`,
+  );
+});
+
+test("linear penalty removes background leak", async () => {
+  // The same data as above. The linear penalty follows a noisy batch estimate rather than a
+  // critic, so it gets twice the steps and batches of 128.
+  const data = leakyFeatures(2000, 1);
+  const heldOut = leakyFeatures(2000, 2);
+  const options = { backbone: "projection", steps: 400, pretrainSteps: 30, featureDim: 64, bgDim: 16, seed: 1, batchSize: 128, learningRate: 3e-3 } as const;
+  const leak: Record<string, { fgToBg: number; fgToFg: number }> = {};
+  for (const penalty of ["none", "linear"] as const) {
+    const model = await trainInvariant(data, { ...options, penalty });
+    const { fg } = model.features(heldOut.inputs, 2000);
+    leak[penalty] = {
+      fgToBg: nearestMeanAccuracy(fg, 48, heldOut.bgLabels, 4),
+      fgToFg: nearestMeanAccuracy(fg, 48, heldOut.fgLabels, 4),
+    };
+    model.dispose();
+  }
+  // A seed-1 run measured fg->bg 0.51 with the penalty; without it the projection keeps about
+  // 0.7 (0.71 at 200 steps above), so a drop of 0.12 is a loose bound.
+  assert.ok(
+    leak.linear.fgToBg <= leak.none.fgToBg - 0.12,
+    `fg->bg accuracy ${leak.linear.fgToBg} with penalty, ${leak.none.fgToBg} without`,
+  );
+  assert.ok(
+    leak.linear.fgToFg >= leak.none.fgToFg - 0.05,
+    `fg->fg accuracy ${leak.linear.fgToFg} with penalty, ${leak.none.fgToFg} without`,
   );
 });
 
