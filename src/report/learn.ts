@@ -79,21 +79,34 @@ function training(results: DemoResults): Html {
     ),
   });
   const linear = results.settings.penalty === "linear";
+  const history = results.training.penalised?.history ?? [];
   const critic = lineChart({
     title: linear
-      ? "Pillai's trace of the linear penalty, per batch (penalised model)"
+      ? "Pillai's trace of the linear penalty, mean of 5 log entries (penalised model)"
       : "Critic estimates of the mutual information (penalised model)",
     xLabel: "step",
     yLabel: linear ? "Pillai's trace" : "critic estimate",
-    series: (["criticFg", "criticBg"] as const).map((key) => ({
-      name: key === "criticFg" ? "I(fg features; bg label)" : "I(bg features; fg label)",
-      points: (results.training.penalised?.history ?? []).map((entry) => ({
-        x: entry.step,
-        y: entry[key] ?? Number.NaN,
-      })),
-    })),
+    series: (["criticFg", "criticBg"] as const).map((key) => {
+      const values = history.map((entry) => entry[key] ?? Number.NaN);
+      return {
+        name: key === "criticFg" ? "I(fg features; bg label)" : "I(bg features; fg label)",
+        points: (linear ? movingMean(values, 5) : values).map((y, i) => ({ x: history[i].step, y })),
+      };
+    }),
   });
-  return html`${figure(losses, "Per-batch losses logged during training.")}${figure(critic, linear ? "Unbiased batch estimates after the plain pre-training steps; 0 means no linear dependence." : "Critic values after the plain pre-training steps.")}`;
+  const criticCaption = linear
+    ? "Unbiased batch estimates after the plain pre-training steps, averaged over 5 log entries " +
+      "because a single batch estimate is noisy. 0 means no linear dependence."
+    : "Critic values after the plain pre-training steps.";
+  return html`${figure(losses, "Per-batch losses logged during training.")}${figure(critic, criticCaption)}`;
+}
+
+/** Returns the mean of each value and the `width - 1` values before it (fewer at the start). */
+function movingMean(values: number[], width: number): number[] {
+  return values.map((_, i) => {
+    const window = values.slice(Math.max(0, i - width + 1), i + 1).filter(Number.isFinite);
+    return window.length === 0 ? Number.NaN : window.reduce((a, b) => a + b, 0) / window.length;
+  });
 }
 
 function probes(results: DemoResults): Html {
