@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { classByWnid, imagenetClasses } from "../../src/data/imagenet.js";
+import { temporaryFolder } from "../support/temporary.js";
 
 test("class table has 1000 classes", () => {
   const classes = imagenetClasses();
@@ -44,8 +44,8 @@ const missing = sources.filter((path) => !existsSync(path));
 test(
   "build script reproduces committed table",
   { skip: missing.length > 0 ? `missing Debian sources: ${missing.join(", ")}` : false },
-  () => {
-    const out = join(mkdtempSync(join(tmpdir(), "d3s-classes-")), "classes.json");
+  async () => {
+    const out = join(await temporaryFolder("d3s-classes-"), "classes.json");
     execFileSync(process.execPath, ["scripts/build-imagenet-classes.mjs", ...sources, out]);
     const committed = readFileSync("src/data/imagenet-classes.json", "utf8");
     assert.equal(readFileSync(out, "utf8"), committed);

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, readdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Random } from "../../src/core/rng.js";
 import { byteCharacters } from "../../src/diffusion/tokenizer.js";
@@ -9,6 +8,7 @@ import { classTextEmbeddings, type ClipFolder } from "../../src/evaluate/clip.js
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import { GraphBuilder } from "../../src/onnx/graph.js";
 import { GREEN, RED, writeD3sSplit } from "./fixtures.js";
+import { temporaryFolder } from "../support/temporary.js";
 
 const DIM = 16;
 const CONTEXT = 77;
@@ -54,7 +54,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
 }
 
 test("clip zero-shot predicts by index", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-clip-"));
+  const root = await temporaryFolder("d3s-clip-");
   const folder = join(root, "tiny-clip");
   await mkdir(join(folder, "onnx"), { recursive: true });
   const clip: ClipFolder = { folder, text: join(folder, "onnx", "text_model.onnx"), vision: join(folder, "onnx", "vision_model.onnx") };

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { classFolderLabels } from "../../src/evaluate/class-order.js";
@@ -10,6 +9,7 @@ import { decodeForModels } from "../../src/evaluate/decode-worker.js";
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import { parsePreprocess } from "../../src/evaluate/preprocess-config.js";
 import { BLUE, writeColourClassifier, writeFlatJpeg } from "./fixtures.js";
+import { temporaryFolder } from "../support/temporary.js";
 
 test("numeric folders sort numerically", () => {
   // Lexicographic order would put 10 before 2; labels are the folder numbers.
@@ -33,7 +33,7 @@ test("ambiguous class folders are rejected", () => {
 });
 
 test("imagefolder reads wordnet folders", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-imagefolder-"));
+  const root = await temporaryFolder("d3s-imagefolder-");
   await writeFlatJpeg(join(root, "n01443537", "b.jpg"), BLUE);
   await writeFlatJpeg(join(root, "n01440764", "a.jpg"), BLUE);
   await writeFile(join(root, "n01440764", "notes.txt"), "skipped by extension");
@@ -65,7 +65,7 @@ async function writeReleasedGrid(path: string): Promise<void> {
 }
 
 test("released layout crops the generated half", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-released-"));
+  const root = await temporaryFolder("d3s-released-");
   await mkdir(join(root, "images"));
   await writeReleasedGrid(join(root, "images", "0.png"));
   // A 512x512 image in a released set is not a grid, so it is skipped and counted.
@@ -103,7 +103,7 @@ test("released layout crops the generated half", async () => {
 });
 
 test("odd image formats decode or count", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-formats-"));
+  const root = await temporaryFolder("d3s-formats-");
   const folder = join(root, "images", "30");
   await mkdir(folder, { recursive: true });
   const blue = () => sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 0, g: 0, b: 255 } } });

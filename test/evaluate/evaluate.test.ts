@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import { parseModelSpec } from "../../src/evaluate/models.js";
@@ -15,6 +14,7 @@ import {
   writeFlatJpeg,
   writeSmallClassifier,
 } from "./fixtures.js";
+import { temporaryFolder } from "../support/temporary.js";
 
 function row(rows: MetricRow[], space: string, set: string, scope: string): MetricRow {
   const found = rows.find((r) => r.space === space && r.set === set && r.scope === scope);
@@ -23,7 +23,7 @@ function row(rows: MetricRow[], space: string, set: string, scope: string): Metr
 }
 
 test("evaluate counts a fixture classifier", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-"));
+  const root = await temporaryFolder("d3s-evaluate-");
   const model = join(root, "colour.onnx");
   await writeColourClassifier(model);
 
@@ -102,7 +102,7 @@ test("evaluate counts a fixture classifier", async () => {
 });
 
 test("class map scores restricted logits", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-map-"));
+  const root = await temporaryFolder("d3s-evaluate-map-");
   const model = join(root, "colour.onnx");
   await writeColourClassifier(model);
   // Target label 0 = {12, 20}, label 1 = {10, 30}. A red image's full argmax is 10 -> label 1;
@@ -151,15 +151,15 @@ test("options reject bad values", async () => {
     evaluate({ dataset: "x", models: ["m.onnx"], out: "o", labelSpace: "target" }),
     /Invalid --label-space "target": target labels need --class-map/,
   );
-  await mkdir(join(tmpdir(), "d3s-empty"), { recursive: true });
+  const empty = await temporaryFolder("d3s-empty-");
   await assert.rejects(
-    evaluate({ dataset: join(tmpdir(), "d3s-empty"), models: ["m.onnx"], out: "o" }),
-    /Invalid --dataset .*d3s-empty: The folder has no class sub-folders/,
+    evaluate({ dataset: empty, models: ["m.onnx"], out: "o" }),
+    /Invalid --dataset .*d3s-empty-\w{6}: The folder has no class sub-folders/,
   );
 });
 
 test("missing folders name their flag", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-flags-"));
+  const root = await temporaryFolder("d3s-evaluate-flags-");
   const dataset = await writeD3sSplit(join(root, "data"), [{ colour: RED, label: 10, background: "in snow" }]);
   const missing = join(root, "imagenet-val");
   await assert.rejects(
@@ -178,7 +178,7 @@ test("missing folders name their flag", async () => {
 });
 
 test("class map beyond outputs rejected", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-badmap-"));
+  const root = await temporaryFolder("d3s-evaluate-badmap-");
   const model = join(root, "colour.onnx");
   await writeColourClassifier(model);
   const classMap = join(root, "map.json");
@@ -192,7 +192,7 @@ test("class map beyond outputs rejected", async () => {
 });
 
 test("hugging face folder loads", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-hf-"));
+  const root = await temporaryFolder("d3s-evaluate-hf-");
   const folder = join(root, "hf-colour");
   await writeColourClassifier(join(folder, "onnx", "model.onnx"));
   // A ConvNeXt-style processor: shortest edge 224, crop_pct 0.875, bicubic (PIL code 3).
@@ -219,7 +219,7 @@ test("model specs carry presets", () => {
 });
 
 test("wrong output size rejected early", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-outputs-"));
+  const root = await temporaryFolder("d3s-evaluate-outputs-");
   const dataset = await writeD3sSplit(join(root, "data"), [{ colour: RED, label: 10, background: "in snow" }]);
   // One model declares 10 outputs in its metadata; the other's output size is symbolic, so
   // evaluate learns it from one all-zero image: 10 scores.
@@ -245,7 +245,7 @@ test("wrong output size rejected early", async () => {
 });
 
 test("class map fits small model", async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-small-"));
+  const root = await temporaryFolder("d3s-evaluate-small-");
   const model = join(root, "ten.onnx");
   await writeSmallClassifier(model, 10, true);
   // Target label "low" holds outputs 0..4. Output k scores (k + 1) x s, where s is the sum of

@@ -1,8 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
@@ -10,11 +8,12 @@ import { imagenetClasses } from "../../src/data/imagenet.js";
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import { launchBrowser } from "../verify/browser.js";
 import { BLUE, GREEN, RED, writeColourClassifier, writeD3sSplit, writeFlatJpeg } from "./fixtures.js";
+import { temporaryFolder } from "../support/temporary.js";
 
 const CHROMIUM = process.env.D3S_CHROMIUM ?? "/usr/bin/chromium";
 
 test("report heatmap opens cell images", { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}` }, async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-report-"));
+  const root = await temporaryFolder("d3s-evaluate-report-");
   const first = join(root, "first.onnx");
   const second = join(root, "second.onnx");
   await writeColourClassifier(first);
@@ -52,7 +51,7 @@ test("report heatmap opens cell images", { skip: existsSync(CHROMIUM) ? false : 
 });
 
 test("heatmap draws every grid cell", { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}` }, async () => {
-  const root = await mkdtemp(join(tmpdir(), "d3s-evaluate-grid-"));
+  const root = await temporaryFolder("d3s-evaluate-grid-");
   const model = join(root, "colour.onnx");
   await writeColourClassifier(model);
   // Rows: classes 10 and 20; columns: grass and snow. Class 10 on snow is 1 of 1 right (100%),

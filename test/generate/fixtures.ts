@@ -1,6 +1,6 @@
-import { cp, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, readFile, readdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { temporaryFolder as removedAfterFile } from "../support/temporary.js";
 
 /** Root of the repository, where the example photos live. */
 export const REPO = join(import.meta.dirname, "..", "..");
@@ -8,9 +8,9 @@ export const EXAMPLE_FOREGROUNDS = join(REPO, "examples", "foregrounds");
 export const EXAMPLE_BACKGROUNDS = join(REPO, "examples", "backgrounds");
 export const EXAMPLE_RECIPE = join(REPO, "examples", "four-backgrounds.yaml");
 
-/** Creates an empty temporary folder for one test. */
+/** Creates an empty temporary folder, removed once the test file has finished. */
 export function temporaryFolder(prefix = "d3s-generate-"): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  return removedAfterFile(prefix);
 }
 
 /**

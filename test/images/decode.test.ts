@@ -4,6 +4,7 @@ import sharp from "sharp";
 import { squareResize } from "../../src/generate/guide.js";
 import { ImageDecodeError, decodeImage, decodeMask, decodePhoto } from "../../src/images/decode.js";
 import { orientPixels } from "../../src/images/orientation.js";
+import { temporaryFolder } from "../support/temporary.js";
 import { pngBytes } from "./png-bytes.js";
 
 // A 2x2 pure-white CMYK JPEG with an Adobe APP14 marker and inverted samples (transform 0),
@@ -87,10 +88,9 @@ test("Adobe CMYK white decodes white", async () => {
 });
 
 test("PNG named JPEG detected", async () => {
-  const { mkdtemp, writeFile } = await import("node:fs/promises");
-  const { tmpdir } = await import("node:os");
+  const { writeFile } = await import("node:fs/promises");
   const { join } = await import("node:path");
-  const folder = await mkdtemp(join(tmpdir(), "d3s-decode-"));
+  const folder = await temporaryFolder("d3s-decode-");
   const path = join(folder, "x.JPEG");
   const rgba = pngBytes({
     width: 2,
