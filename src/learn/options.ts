@@ -69,6 +69,12 @@ export const learnOptionsSchema = z.object({
   seed: z.number().int().default(0),
   /** Steps between two history entries. Default 10. */
   logEvery: z.number().int().min(1).default(10),
+  /**
+   * Engine of the critic updates: `tfjs` (TensorFlow.js, one wasm thread) or `onnx` (ONNX
+   * Runtime graphs with hand-built backward passes, every core; Wasserstein penalty only).
+   * Default `tfjs`. See docs/learn.md.
+   */
+  engine: z.enum(["tfjs", "onnx"]).default("tfjs"),
   /** Folder for checkpoints; training resumes from the checkpoint found there. Default none. */
   checkpointDir: z.string().min(1).optional(),
   /** Steps between two checkpoints. Default 200. */
@@ -110,6 +116,12 @@ export function parseLearnOptions(input: LearnOptionsInput = {}): LearnOptions {
     throw new UserError(
       `Invalid learn option criticPool: ${criticPool} batches would exceed criticSteps ` +
         `(${options.criticSteps}); use at most ${options.criticSteps} or raise criticSteps.`,
+    );
+  }
+  if (options.engine === "onnx" && options.penalty === "mine") {
+    throw new UserError(
+      `Invalid learn option engine: "onnx" trains Wasserstein critics only, not penalty "mine". ` +
+        `Use engine "tfjs" with MINE, or penalty "wasserstein" with engine "onnx".`,
     );
   }
   return { ...options, criticPool, featureDim, bgDim, fgDim: featureDim - bgDim };

@@ -68,9 +68,12 @@ export class Trainer {
   }
 
   /** Runs step `step`: the critic updates when the penalty is active, then one model update. */
-  step(step: number, startedAt: number): void {
+  async step(step: number, startedAt: number): Promise<void> {
     if (this.penaltyActive(step)) {
-      this.criticSteps(step);
+      await this.criticSteps(step);
+      // The TensorFlow.js model term reads the critics from their variables.
+      this.fgTerm?.onnxCritic?.pushParameters();
+      this.bgTerm?.onnxCritic?.pushParameters();
     }
     const scalars = this.modelStep(step);
     if ((step + 1) % this.options.logEvery === 0 || step + 1 === this.options.steps) {
@@ -90,8 +93,9 @@ export class Trainer {
     const optimizers: TrainingState["optimizers"] = { network: this.optimizer };
     for (const term of [this.fgTerm, this.bgTerm]) {
       if (term === undefined) continue;
+      term.onnxCritic?.pushParameters();
       parameters[term.name] = term.critic.parameters;
-      optimizers[term.name] = term.optimizer;
+      optimizers[term.name] = term.onnxCritic ?? term.optimizer;
     }
     return {
       step,
@@ -120,7 +124,7 @@ export class Trainer {
    *    rows drawn from the whole pool with the generator of step k.
    * With criticPool = criticSteps (the default) every step has its own fresh batch.
    */
-  private criticSteps(step: number): void {
+  private async criticSteps(step: number): Promise<void> {
     const { criticSteps, criticPool, batchSize } = this.options;
     const randoms: Random[] = [];
     const pool: PoolBatch[] = [];
@@ -135,24 +139,26 @@ export class Trainer {
     const all = criticSteps > criticPool ? concatPool(pool) : undefined;
     for (let k = 0; k < criticSteps; k++) {
       if (k < criticPool) {
-        this.criticUpdate(pool[k], randoms[k]);
+        await this.criticUpdate(pool[k], randoms[k]);
         continue;
       }
       const random = this.randomFor(step, `critic${k}`);
       const rows = Int32Array.from({ length: batchSize }, () => random.int(criticPool * batchSize));
       const sub = gatherPool(all as PoolBatch, rows);
-      this.criticUpdate(sub, random);
+      await this.criticUpdate(sub, random);
       tf.dispose([sub.fg, sub.bg]);
     }
     tf.dispose(pool.flatMap((batch) => [batch.fg, batch.bg]));
     if (all) tf.dispose([all.fg, all.bg]);
   }
 
-  private criticUpdate(batch: PoolBatch, random: Random): void {
+  private async criticUpdate(batch: PoolBatch, random: Random): Promise<void> {
     const fgTerm = this.fgTerm as PenaltyTerm;
     const bgTerm = this.bgTerm as PenaltyTerm;
-    this.criticFg = fgTerm.criticStep(batch.fg, batch.bgLabels, drawPairs(batch.bgLabels.length, random));
-    this.criticBg = bgTerm.criticStep(batch.bg, batch.fgLabels, drawPairs(batch.fgLabels.length, random));
+    const fgDraws = drawPairs(batch.bgLabels.length, random);
+    const bgDraws = drawPairs(batch.fgLabels.length, random);
+    this.criticFg = await fgTerm.criticUpdate(batch.fg, batch.bgLabels, fgDraws);
+    this.criticBg = await bgTerm.criticUpdate(batch.bg, batch.fgLabels, bgDraws);
   }
 
   private modelStep(step: number): StepScalars {
