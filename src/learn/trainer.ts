@@ -7,6 +7,7 @@ import { InvariantNetwork } from "./network.js";
 import type { LearnOptions } from "./options.js";
 import { PenaltyTerm, drawPairs } from "./penalty.js";
 import type { TrainingState } from "./checkpoint.js";
+import { injectGradient, type ExternalTerm } from "./onnx-engine/injected-gradient.js";
 
 /** Scalars of one model step. */
 interface StepScalars {
@@ -71,11 +72,8 @@ export class Trainer {
   async step(step: number, startedAt: number): Promise<void> {
     if (this.penaltyActive(step)) {
       await this.criticSteps(step);
-      // The TensorFlow.js model term reads the critics from their variables.
-      this.fgTerm?.onnxCritic?.pushParameters();
-      this.bgTerm?.onnxCritic?.pushParameters();
     }
-    const scalars = this.modelStep(step);
+    const scalars = await this.modelStep(step);
     if ((step + 1) % this.options.logEvery === 0 || step + 1 === this.options.steps) {
       this.history.push({
         step: step + 1,
@@ -161,12 +159,13 @@ export class Trainer {
     this.criticBg = await bgTerm.criticUpdate(batch.bg, batch.fgLabels, bgDraws);
   }
 
-  private modelStep(step: number): StepScalars {
+  private async modelStep(step: number): Promise<StepScalars> {
     const random = this.randomFor(step, "model");
     const batch = sampleBatch(this.data, this.n, this.options.batchSize, random);
     const active = this.penaltyActive(step);
     const fgPermutation = drawPairs(batch.bgLabels.length, random).permutation;
     const bgPermutation = drawPairs(batch.fgLabels.length, random).permutation;
+    const external = active ? await this.externalTerms(batch, fgPermutation, bgPermutation) : undefined;
     let kept: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
       const features = this.network.split(this.network.features(batch.inputs));
@@ -176,8 +175,12 @@ export class Trainer {
       kept = [fgLoss, bgLoss, logits.fg, logits.bg].map((t) => tf.keep(t));
       let loss = tf.mul(this.options.alpha, tf.add(fgLoss, bgLoss)) as tf.Scalar;
       if (active) {
-        const fgTerm = (this.fgTerm as PenaltyTerm).modelTerm(features.fg, batch.bgLabels, fgPermutation);
-        const bgTerm = (this.bgTerm as PenaltyTerm).modelTerm(features.bg, batch.fgLabels, bgPermutation);
+        const fgTerm = external
+          ? injectGradient(features.fg, external.fg)
+          : (this.fgTerm as PenaltyTerm).modelTerm(features.fg, batch.bgLabels, fgPermutation);
+        const bgTerm = external
+          ? injectGradient(features.bg, external.bg)
+          : (this.bgTerm as PenaltyTerm).modelTerm(features.bg, batch.fgLabels, bgPermutation);
         loss = tf.add(loss, tf.mul(this.options.penaltyWeight, tf.add(fgTerm, bgTerm)));
       }
       return loss;
@@ -192,6 +195,32 @@ export class Trainer {
     };
     tf.dispose([value, batch.inputs, ...kept, ...Object.values(grads)]);
     return scalars;
+  }
+
+  /**
+   * With the onnx engine, evaluates both penalty terms and their feature gradients in ONNX
+   * Runtime on the batch's current features; returns undefined with the tfjs engine. The
+   * backbone runs once more inside the gradient tape, where injectGradient uses the results.
+   */
+  private async externalTerms(
+    batch: { inputs: tf.Tensor; fgLabels: Int32Array; bgLabels: Int32Array },
+    fgPermutation: Int32Array,
+    bgPermutation: Int32Array,
+  ): Promise<{ fg: ExternalTerm; bg: ExternalTerm } | undefined> {
+    const fgCritic = this.fgTerm?.onnxCritic;
+    const bgCritic = this.bgTerm?.onnxCritic;
+    if (fgCritic === undefined || bgCritic === undefined) return undefined;
+    let fg: Float32Array = new Float32Array(0);
+    let bg: Float32Array = new Float32Array(0);
+    tf.tidy(() => {
+      const features = this.network.split(this.network.features(batch.inputs));
+      fg = features.fg.dataSync() as Float32Array;
+      bg = features.bg.dataSync() as Float32Array;
+    });
+    return {
+      fg: await fgCritic.distanceGradient(fg, batch.bgLabels, fgPermutation),
+      bg: await bgCritic.distanceGradient(bg, batch.fgLabels, bgPermutation),
+    };
   }
 }
 

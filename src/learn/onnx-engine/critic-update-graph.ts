@@ -1,6 +1,7 @@
 import { GraphBuilder, type ValueSpec } from "../../onnx/graph.js";
 import { adamNodes, CORRECTION_INPUTS, type AdamSettings } from "./adam-nodes.js";
 import { criticShapes, slotNames } from "./critic-layout.js";
+import { embedPairs } from "./critic-pairs.js";
 import { GraphOps } from "./graph-ops.js";
 
 /** Everything that fixes the shapes and constants of one critic-update graph. */
@@ -70,11 +71,11 @@ function criticLossGradients(ops: GraphOps, spec: CriticUpdateSpec): string[] {
   const bias = (layer: number): string => slotNames(2 * layer + 1).parameter;
 
   // 1. Pairs: joint rows keep their labels, shuffled rows take the permuted ones; x̂ mixes them.
-  const embedding = ops.graph.constant(spec.embedding, [spec.embedding.length / spec.embeddingDim, spec.embeddingDim]);
-  const pair = (labels: string): string =>
-    ops.concat(["features", ops.graph.node("Gather", [embedding, labels], { axis: 0 })], 1);
-  const joint = pair("labels");
-  const shuffled = pair("shuffledLabels");
+  const { joint, shuffled } = embedPairs(ops, { values: spec.embedding, dim: spec.embeddingDim }, {
+    features: "features",
+    labels: "labels",
+    shuffledLabels: "shuffledLabels",
+  });
   const mixed = ops.add(
     ops.mul("epsilon", joint),
     ops.mul(ops.sub(ops.scalar(1), "epsilon"), shuffled),

@@ -3,8 +3,10 @@ import type { MlpCritic } from "../critic.js";
 import { ort } from "../../onnx/session.js";
 import { AdamClock } from "./adam-clock.js";
 import type { AdamSettings } from "./adam-nodes.js";
+import type { ExternalTerm } from "./injected-gradient.js";
 import { slotNames } from "./critic-layout.js";
 import { buildCriticUpdateGraph } from "./critic-update-graph.js";
+import { buildDistanceGradientGraph } from "./distance-gradient-graph.js";
 import { openGraphSession } from "./graph-session.js";
 
 /** What an OnnxCritic needs besides the critic and its TensorFlow.js optimizer. */
@@ -43,7 +45,7 @@ type NamedTensor = { name: string; tensor: tf.Tensor };
  */
 export class OnnxCritic {
   private readonly clock: AdamClock;
-  private readonly sessions = new Map<number, Promise<ort.InferenceSession>>();
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   private parameters: Float32Array[] = [];
   private first: Float32Array[] = [];
   private second: Float32Array[] = [];
@@ -73,12 +75,10 @@ export class OnnxCritic {
   async update(batch: CriticBatch): Promise<number> {
     await this.load();
     const n = batch.labels.length;
-    const session = await this.session(n);
+    const session = await this.session("update", n);
     const [correction1, correction2] = this.clock.corrections();
     const feeds: Record<string, ort.Tensor> = {
-      features: new ort.Tensor("float32", batch.features, [n, this.settings.featureDim]),
-      labels: new ort.Tensor("int32", batch.labels, [n]),
-      shuffledLabels: new ort.Tensor("int32", Int32Array.from(batch.permutation, (i) => batch.labels[i]), [n]),
+      ...this.pairFeeds(batch.features, batch.labels, batch.permutation),
       epsilon: new ort.Tensor("float32", batch.epsilon, [n, 1]),
       correction1: new ort.Tensor("float32", Float32Array.of(correction1), []),
       correction2: new ort.Tensor("float32", Float32Array.of(correction2), []),
@@ -100,6 +100,24 @@ export class OnnxCritic {
     this.clock.tick();
     this.pushed = false;
     return (results.distance.data as Float32Array)[0];
+  }
+
+  /**
+   * Returns the distance estimate mean T(shuffled) - mean T(joint) on `features` `[n,
+   * featureDim]` and its gradient with respect to them, for the model step.
+   */
+  async distanceGradient(features: Float32Array, labels: Int32Array, permutation: Int32Array): Promise<ExternalTerm> {
+    await this.load();
+    const session = await this.session("distance", labels.length);
+    const feeds = this.pairFeeds(features, labels, permutation);
+    this.critic.parameters.list().forEach((variable, i) => {
+      feeds[slotNames(i).parameter] = new ort.Tensor("float32", this.parameters[i], variable.shape);
+    });
+    const results = await session.run(feeds);
+    return {
+      value: (results.distance.data as Float32Array)[0],
+      gradient: results.featureGradient.data as Float32Array,
+    };
   }
 
   /** Writes the current parameters into the TensorFlow.js variables of the critic. */
@@ -160,12 +178,24 @@ export class OnnxCritic {
     this.pushed = true;
   }
 
-  private session(batch: number): Promise<ort.InferenceSession> {
-    let session = this.sessions.get(batch);
+  private pairFeeds(features: Float32Array, labels: Int32Array, permutation: Int32Array): Record<string, ort.Tensor> {
+    const n = labels.length;
+    return {
+      features: new ort.Tensor("float32", features, [n, this.settings.featureDim]),
+      labels: new ort.Tensor("int32", labels, [n]),
+      shuffledLabels: new ort.Tensor("int32", Int32Array.from(permutation, (i) => labels[i]), [n]),
+    };
+  }
+
+  /** Returns the session of one graph kind for batch size `batch`, building it on first use. */
+  private session(kind: "update" | "distance", batch: number): Promise<ort.InferenceSession> {
+    const key = `${kind}:${batch}`;
+    let session = this.sessions.get(key);
     if (session === undefined) {
-      const model = buildCriticUpdateGraph({ ...this.settings, batch, widths: this.widths });
+      const spec = { ...this.settings, batch, widths: this.widths };
+      const model = kind === "update" ? buildCriticUpdateGraph(spec) : buildDistanceGradientGraph(spec);
       session = openGraphSession(model, this.settings.threads);
-      this.sessions.set(batch, session);
+      this.sessions.set(key, session);
     }
     return session;
   }
