@@ -69,6 +69,8 @@ export async function trainInvariant(
   }
 
   // 5. Keep the network and history. Critics and optimizer moments are only needed for training.
+  trainer.pushParameters();
+  await trainer.onnxProjection?.dispose();
   for (const term of [trainer.fgTerm, trainer.bgTerm]) {
     term?.critic.parameters.dispose();
     term?.optimizer.dispose();

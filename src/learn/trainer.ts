@@ -7,7 +7,9 @@ import { InvariantNetwork } from "./network.js";
 import type { LearnOptions } from "./options.js";
 import { PenaltyTerm, drawPairs } from "./penalty.js";
 import type { TrainingState } from "./checkpoint.js";
+import { TFJS_ADAM_EPSILON } from "./onnx-engine/adam-nodes.js";
 import { injectGradient, type ExternalTerm } from "./onnx-engine/injected-gradient.js";
+import { OnnxProjection } from "./onnx-engine/onnx-projection.js";
 
 /** Scalars of one model step. */
 interface StepScalars {
@@ -30,6 +32,8 @@ export class Trainer {
   /** I(bg features; fg labels), absent when the penalty is `none`. */
   readonly bgTerm: PenaltyTerm | undefined;
   readonly history: HistoryEntry[] = [];
+  /** The projection backbone's model steps in ONNX Runtime, with engine `onnx`. */
+  readonly onnxProjection: OnnxProjection | undefined;
   private criticFg: number | null = null;
   private criticBg: number | null = null;
 
@@ -61,6 +65,20 @@ export class Trainer {
       this.fgTerm = new PenaltyTerm("criticFg", options.fgDim, data.numBg, settings, random);
       this.bgTerm = new PenaltyTerm("criticBg", options.bgDim, data.numFg, settings, random);
     }
+    if (options.engine === "onnx" && options.backbone === "projection") {
+      const fg = this.fgTerm?.onnxCritic;
+      const bg = this.bgTerm?.onnxCritic;
+      this.onnxProjection = new OnnxProjection(
+        this.network,
+        this.optimizer,
+        {
+          alpha: options.alpha,
+          penaltyWeight: options.penaltyWeight,
+          adam: { learningRate: options.learningRate, beta1, beta2, epsilon: TFJS_ADAM_EPSILON },
+        },
+        fg && bg ? { fg, bg } : undefined,
+      );
+    }
   }
 
   /** Returns whether step `step` (0-based) trains critics and adds the penalty. */
@@ -85,13 +103,23 @@ export class Trainer {
     }
   }
 
+  /**
+   * Writes parameters trained in ONNX Runtime into their TF.js variables, which checkpoints and
+   * the trained model read. Does nothing with the tfjs engine.
+   */
+  pushParameters(): void {
+    this.onnxProjection?.pushParameters();
+    this.fgTerm?.onnxCritic?.pushParameters();
+    this.bgTerm?.onnxCritic?.pushParameters();
+  }
+
   /** Returns the training state in the form checkpoints store. */
   state(step: number): TrainingState {
+    this.pushParameters();
     const parameters: TrainingState["parameters"] = { network: this.network.parameters };
-    const optimizers: TrainingState["optimizers"] = { network: this.optimizer };
+    const optimizers: TrainingState["optimizers"] = { network: this.onnxProjection ?? this.optimizer };
     for (const term of [this.fgTerm, this.bgTerm]) {
       if (term === undefined) continue;
-      term.onnxCritic?.pushParameters();
       parameters[term.name] = term.critic.parameters;
       optimizers[term.name] = term.onnxCritic ?? term.optimizer;
     }
@@ -129,7 +157,7 @@ export class Trainer {
     for (let k = 0; k < criticPool; k++) {
       const random = this.randomFor(step, `critic${k}`);
       const batch = sampleBatch(this.data, this.n, batchSize, random);
-      const features = tf.tidy(() => this.network.split(this.network.features(batch.inputs)));
+      const features = await this.poolFeatures(batch.inputs);
       batch.inputs.dispose();
       randoms.push(random);
       pool.push({ fg: features.fg, bg: features.bg, fgLabels: batch.fgLabels, bgLabels: batch.bgLabels });
@@ -150,6 +178,16 @@ export class Trainer {
     if (all) tf.dispose([all.fg, all.bg]);
   }
 
+  /** Runs the network on one critic batch: in TF.js, or in ONNX Runtime with OnnxProjection. */
+  private async poolFeatures(inputs: tf.Tensor): Promise<{ fg: tf.Tensor2D; bg: tf.Tensor2D }> {
+    if (this.onnxProjection === undefined) {
+      return tf.tidy(() => this.network.split(this.network.features(inputs)));
+    }
+    const n = inputs.shape[0];
+    const { fg, bg } = await this.onnxProjection.features(inputs.dataSync() as Float32Array, n);
+    return { fg: tf.tensor2d(fg, [n, this.options.fgDim]), bg: tf.tensor2d(bg, [n, this.options.bgDim]) };
+  }
+
   private async criticUpdate(batch: PoolBatch, random: Random): Promise<void> {
     const fgTerm = this.fgTerm as PenaltyTerm;
     const bgTerm = this.bgTerm as PenaltyTerm;
@@ -165,6 +203,20 @@ export class Trainer {
     const active = this.penaltyActive(step);
     const fgPermutation = drawPairs(batch.bgLabels.length, random).permutation;
     const bgPermutation = drawPairs(batch.fgLabels.length, random).permutation;
+    if (this.onnxProjection !== undefined) {
+      const inputs = batch.inputs.dataSync() as Float32Array;
+      batch.inputs.dispose();
+      const permutations = active ? { fg: fgPermutation, bg: bgPermutation } : undefined;
+      const result = await this.onnxProjection.step({ ...batch, inputs }, permutations);
+      const accuracy = (predicted: BigInt64Array, labels: Int32Array): number =>
+        labels.filter((label, i) => Number(predicted[i]) === label).length / labels.length;
+      return {
+        fgLoss: result.fgLoss,
+        bgLoss: result.bgLoss,
+        fgAccuracy: accuracy(result.fgPredicted, batch.fgLabels),
+        bgAccuracy: accuracy(result.bgPredicted, batch.bgLabels),
+      };
+    }
     const external = active ? await this.externalTerms(batch, fgPermutation, bgPermutation) : undefined;
     let kept: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {

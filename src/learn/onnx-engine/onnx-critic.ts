@@ -1,13 +1,12 @@
-import { tf } from "../backend.js";
+import type { tf } from "../backend.js";
 import type { MlpCritic } from "../critic.js";
 import { ort } from "../../onnx/session.js";
-import { AdamClock } from "./adam-clock.js";
 import type { AdamSettings } from "./adam-nodes.js";
-import type { ExternalTerm } from "./injected-gradient.js";
-import { slotNames } from "./critic-layout.js";
+import { AdamState } from "./adam-state.js";
 import { buildCriticUpdateGraph } from "./critic-update-graph.js";
 import { buildDistanceGradientGraph } from "./distance-gradient-graph.js";
 import { openGraphSession } from "./graph-session.js";
+import type { ExternalTerm } from "./injected-gradient.js";
 
 /** What an OnnxCritic needs besides the critic and its TensorFlow.js optimizer. */
 export interface OnnxCriticSettings {
@@ -33,72 +32,49 @@ export interface CriticBatch {
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
 /**
- * Runs the Wasserstein critic updates of one PenaltyTerm in ONNX Runtime. Parameters and Adam
- * moments live here in Float32Arrays between updates; the TensorFlow.js variables of
- * `critic.parameters` and the TensorFlow.js optimizer are the copy that checkpoints and the
- * TensorFlow.js model term read:
- * - the first update (and the first after setWeights) reads the parameters from the variables
- *   and the moments and step count from the optimizer, so both engines start from one state;
- * - pushParameters() writes the parameters back into the variables;
- * - getWeights()/setWeights() stand in for the optimizer's in checkpoints, in its layout
- *   (iterations, then every first moment, then every second moment).
+ * Runs the Wasserstein critic updates of one PenaltyTerm in ONNX Runtime. The parameters and
+ * Adam moments live in an AdamState between updates (see there for how they stay in step with
+ * the TF.js variables and optimizer). getWeights()/setWeights() let a checkpoint treat this
+ * object as the critic's optimizer.
  */
 export class OnnxCritic {
-  private readonly clock: AdamClock;
+  readonly state: AdamState;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
-  private parameters: Float32Array[] = [];
-  private first: Float32Array[] = [];
-  private second: Float32Array[] = [];
-  private loaded = false;
-  private pushed = true;
 
   constructor(
     readonly critic: MlpCritic,
-    readonly optimizer: tf.AdamOptimizer,
+    optimizer: tf.AdamOptimizer,
     readonly settings: OnnxCriticSettings,
   ) {
-    this.clock = new AdamClock(settings.adam.beta1, settings.adam.beta2);
+    this.state = new AdamState(critic.parameters, optimizer, [settings.adam.beta1, settings.adam.beta2]);
   }
 
   /** Layer widths of the critic, read from its weight shapes. */
   get widths(): number[] {
-    return this.critic.parameters.list().filter((_, i) => i % 2 === 0).map((w) => w.shape[1] as number);
+    return this.state.shapes.filter((_, i) => i % 2 === 0).map((shape) => shape[1]);
   }
 
   /** Current parameter values in critic.parameters order (loads them on first use). */
   async values(): Promise<Float32Array[]> {
-    await this.load();
-    return this.parameters;
+    await this.state.load();
+    return this.state.values;
   }
 
   /** Runs one critic update and returns the distance estimate before it. */
   async update(batch: CriticBatch): Promise<number> {
-    await this.load();
+    await this.state.load();
     const n = batch.labels.length;
     const session = await this.session("update", n);
-    const [correction1, correction2] = this.clock.corrections();
+    const [correction1, correction2] = this.state.clock.corrections();
     const feeds: Record<string, ort.Tensor> = {
       ...this.pairFeeds(batch.features, batch.labels, batch.permutation),
       epsilon: new ort.Tensor("float32", batch.epsilon, [n, 1]),
       correction1: new ort.Tensor("float32", Float32Array.of(correction1), []),
       correction2: new ort.Tensor("float32", Float32Array.of(correction2), []),
     };
-    const shapes = this.critic.parameters.list().map((variable) => variable.shape);
-    shapes.forEach((shape, i) => {
-      const names = slotNames(i);
-      feeds[names.parameter] = new ort.Tensor("float32", this.parameters[i], shape);
-      feeds[names.first] = new ort.Tensor("float32", this.first[i], shape);
-      feeds[names.second] = new ort.Tensor("float32", this.second[i], shape);
-    });
+    this.state.addFeeds(feeds, true);
     const results = await session.run(feeds);
-    shapes.forEach((_, i) => {
-      const names = slotNames(i);
-      this.parameters[i] = results[`${names.parameter}_next`].data as Float32Array;
-      this.first[i] = results[`${names.first}_next`].data as Float32Array;
-      this.second[i] = results[`${names.second}_next`].data as Float32Array;
-    });
-    this.clock.tick();
-    this.pushed = false;
+    this.state.accept(results);
     return (results.distance.data as Float32Array)[0];
   }
 
@@ -107,12 +83,10 @@ export class OnnxCritic {
    * featureDim]` and its gradient with respect to them, for the model step.
    */
   async distanceGradient(features: Float32Array, labels: Int32Array, permutation: Int32Array): Promise<ExternalTerm> {
-    await this.load();
+    await this.state.load();
     const session = await this.session("distance", labels.length);
     const feeds = this.pairFeeds(features, labels, permutation);
-    this.critic.parameters.list().forEach((variable, i) => {
-      feeds[slotNames(i).parameter] = new ort.Tensor("float32", this.parameters[i], variable.shape);
-    });
+    this.state.addFeeds(feeds, false);
     const results = await session.run(feeds);
     return {
       value: (results.distance.data as Float32Array)[0],
@@ -122,60 +96,23 @@ export class OnnxCritic {
 
   /** Writes the current parameters into the TensorFlow.js variables of the critic. */
   pushParameters(): void {
-    if (!this.loaded || this.pushed) return;
-    this.critic.parameters.list().forEach((variable, i) => {
-      tf.tidy(() => variable.assign(tf.tensor(this.parameters[i], variable.shape)));
-    });
-    this.pushed = true;
+    this.state.push();
   }
 
   /** The optimizer state in tf.AdamOptimizer.getWeights() layout, for checkpoints. */
-  async getWeights(): Promise<NamedTensor[]> {
-    if (!this.loaded || this.clock.iterations === 0) return this.optimizer.getWeights();
-    const variables = this.critic.parameters.list();
-    const moments = (arrays: Float32Array[], suffix: string): NamedTensor[] =>
-      variables.map((variable, i) => ({
-        name: `${variable.name}/${suffix}`,
-        tensor: tf.tensor(arrays[i], variable.shape),
-      }));
-    return [
-      { name: "iter", tensor: tf.scalar(this.clock.iterations, "int32") },
-      ...moments(this.first, "m"),
-      ...moments(this.second, "v"),
-    ];
+  getWeights(): Promise<NamedTensor[]> {
+    return this.state.getWeights();
   }
 
   /** Restores optimizer state; the next update reloads parameters and moments from TF.js. */
-  async setWeights(weights: NamedTensor[]): Promise<void> {
-    await this.optimizer.setWeights(weights);
-    this.loaded = false;
+  setWeights(weights: NamedTensor[]): Promise<void> {
+    return this.state.setWeights(weights);
   }
 
   /** Frees the sessions. */
   async dispose(): Promise<void> {
     for (const session of this.sessions.values()) await (await session).release();
     this.sessions.clear();
-  }
-
-  private async load(): Promise<void> {
-    if (this.loaded) return;
-    const variables = this.critic.parameters.list();
-    this.parameters = variables.map((variable) => Float32Array.from(variable.dataSync() as Float32Array));
-    const weights = await this.optimizer.getWeights();
-    const iterations = (await weights[0].tensor.data())[0];
-    weights[0].tensor.dispose();
-    const moments = weights.slice(1);
-    const read = (offset: number): Float32Array[] =>
-      variables.map((variable, i) =>
-        moments.length === 2 * variables.length
-          ? Float32Array.from(moments[offset + i].tensor.dataSync() as Float32Array)
-          : new Float32Array(variable.size),
-      );
-    this.first = read(0);
-    this.second = read(variables.length);
-    this.clock.reset(moments.length === 2 * variables.length ? iterations : 0);
-    this.loaded = true;
-    this.pushed = true;
   }
 
   private pairFeeds(features: Float32Array, labels: Int32Array, permutation: Int32Array): Record<string, ort.Tensor> {
