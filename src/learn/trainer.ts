@@ -154,14 +154,17 @@ export class Trainer {
     const { criticSteps, criticPool, batchSize } = this.options;
     const randoms: Random[] = [];
     const pool: PoolBatch[] = [];
+    const batches = [];
     for (let k = 0; k < criticPool; k++) {
       const random = this.randomFor(step, `critic${k}`);
-      const batch = sampleBatch(this.data, this.n, batchSize, random);
-      const features = await this.poolFeatures(batch.inputs);
-      batch.inputs.dispose();
+      batches.push(sampleBatch(this.data, this.n, batchSize, random));
       randoms.push(random);
-      pool.push({ fg: features.fg, bg: features.bg, fgLabels: batch.fgLabels, bgLabels: batch.bgLabels });
     }
+    const features = await this.poolFeatures(batches.map((batch) => batch.inputs));
+    batches.forEach((batch, k) => {
+      batch.inputs.dispose();
+      pool.push({ fg: features[k].fg, bg: features[k].bg, fgLabels: batch.fgLabels, bgLabels: batch.bgLabels });
+    });
     const all = criticSteps > criticPool ? concatPool(pool) : undefined;
     for (let k = 0; k < criticSteps; k++) {
       if (k < criticPool) {
@@ -178,14 +181,35 @@ export class Trainer {
     if (all) tf.dispose([all.fg, all.bg]);
   }
 
-  /** Runs the network on one critic batch: in TF.js, or in ONNX Runtime with OnnxProjection. */
-  private async poolFeatures(inputs: tf.Tensor): Promise<{ fg: tf.Tensor2D; bg: tf.Tensor2D }> {
+  /**
+   * Runs the network on the critic batches: one by one in TF.js, or all in one ONNX Runtime
+   * call with OnnxProjection (one product of all rows keeps both cores busier than several).
+   */
+  private async poolFeatures(inputs: tf.Tensor[]): Promise<Array<{ fg: tf.Tensor2D; bg: tf.Tensor2D }>> {
     if (this.onnxProjection === undefined) {
-      return tf.tidy(() => this.network.split(this.network.features(inputs)));
+      return inputs.map((batch) => tf.tidy(() => this.network.split(this.network.features(batch))));
     }
-    const n = inputs.shape[0];
-    const { fg, bg } = await this.onnxProjection.features(inputs.dataSync() as Float32Array, n);
-    return { fg: tf.tensor2d(fg, [n, this.options.fgDim]), bg: tf.tensor2d(bg, [n, this.options.bgDim]) };
+    const sizes = inputs.map((batch) => batch.shape[0]);
+    const rows = sizes.reduce((total, size) => total + size, 0);
+    // Projection inputs are [n, inputDim]; criticPool >= 1, so there is a first batch.
+    const joined = new Float32Array(rows * (inputs[0].shape[1] as number));
+    let offset = 0;
+    for (const batch of inputs) {
+      const values = batch.dataSync() as Float32Array;
+      joined.set(values, offset);
+      offset += values.length;
+    }
+    const { fg, bg } = await this.onnxProjection.features(joined, rows);
+    const { fgDim, bgDim } = this.options;
+    let start = 0;
+    return sizes.map((size) => {
+      const part = {
+        fg: tf.tensor2d(fg.subarray(start * fgDim, (start + size) * fgDim), [size, fgDim]),
+        bg: tf.tensor2d(bg.subarray(start * bgDim, (start + size) * bgDim), [size, bgDim]),
+      };
+      start += size;
+      return part;
+    });
   }
 
   private async criticUpdate(batch: PoolBatch, random: Random): Promise<void> {
