@@ -25,6 +25,13 @@ export interface PairDraws {
   epsilon: Float32Array;
 }
 
+/** One critic update's batch: detached features `[n, featureDim]`, labels and draws. */
+export interface CriticInput {
+  features: tf.Tensor2D;
+  labels: Int32Array;
+  draws: PairDraws;
+}
+
 /** Draws a permutation of `n` and `n` uniform values from `random`. */
 export function drawPairs(n: number, random: Random): PairDraws {
   const order = random.shuffle(Array.from({ length: n }, (_, i) => i));
@@ -74,17 +81,22 @@ export class PenaltyTerm {
   }
 
   /**
-   * Runs one critic update with the term's engine and returns the critic's estimate: criticStep
-   * on TensorFlow.js, or the same update as an ONNX Runtime graph (Wasserstein only).
+   * Runs one critic update per batch, in order, with the term's engine and returns the critic's
+   * estimate before each: criticStep on TensorFlow.js, or all the updates as one ONNX Runtime
+   * graph (Wasserstein only).
    */
-  async criticUpdate(features: tf.Tensor2D, labels: Int32Array, draws: PairDraws): Promise<number> {
-    if (this.onnxCritic === undefined) return this.criticStep(features, labels, draws);
-    return this.onnxCritic.update({
-      features: features.dataSync() as Float32Array,
-      labels,
-      permutation: draws.permutation,
-      epsilon: draws.epsilon,
-    });
+  async criticUpdates(batches: CriticInput[]): Promise<number[]> {
+    if (this.onnxCritic === undefined) {
+      return batches.map((batch) => this.criticStep(batch.features, batch.labels, batch.draws));
+    }
+    return this.onnxCritic.update(
+      batches.map((batch) => ({
+        features: batch.features.dataSync() as Float32Array,
+        labels: batch.labels,
+        permutation: batch.draws.permutation,
+        epsilon: batch.draws.epsilon,
+      })),
+    );
   }
 
   /** Builds the joint pairs [x, e(y)] and shuffled pairs [x, e(y_permuted)]. */

@@ -5,7 +5,7 @@ import type { LearnData } from "./data.js";
 import type { HistoryEntry } from "./model.js";
 import { InvariantNetwork } from "./network.js";
 import type { LearnOptions } from "./options.js";
-import { PenaltyTerm, drawPairs } from "./penalty.js";
+import { PenaltyTerm, drawPairs, type CriticInput } from "./penalty.js";
 import type { TrainingState } from "./checkpoint.js";
 import { TFJS_ADAM_EPSILON } from "./onnx-engine/adam-nodes.js";
 import { injectGradient, type ExternalTerm } from "./onnx-engine/injected-gradient.js";
@@ -166,18 +166,25 @@ export class Trainer {
       pool.push({ fg: features[k].fg, bg: features[k].bg, fgLabels: batch.fgLabels, bgLabels: batch.bgLabels });
     });
     const all = criticSteps > criticPool ? concatPool(pool) : undefined;
+    const fgInputs: CriticInput[] = [];
+    const bgInputs: CriticInput[] = [];
+    const gathered: PoolBatch[] = [];
     for (let k = 0; k < criticSteps; k++) {
-      if (k < criticPool) {
-        await this.criticUpdate(pool[k], randoms[k]);
-        continue;
+      let batch = pool[k];
+      let random = randoms[k];
+      if (k >= criticPool) {
+        random = this.randomFor(step, `critic${k}`);
+        const rows = Int32Array.from({ length: batchSize }, () => random.int(criticPool * batchSize));
+        batch = gatherPool(all as PoolBatch, rows);
+        gathered.push(batch);
       }
-      const random = this.randomFor(step, `critic${k}`);
-      const rows = Int32Array.from({ length: batchSize }, () => random.int(criticPool * batchSize));
-      const sub = gatherPool(all as PoolBatch, rows);
-      await this.criticUpdate(sub, random);
-      tf.dispose([sub.fg, sub.bg]);
+      fgInputs.push({ features: batch.fg, labels: batch.bgLabels, draws: drawPairs(batch.bgLabels.length, random) });
+      bgInputs.push({ features: batch.bg, labels: batch.fgLabels, draws: drawPairs(batch.fgLabels.length, random) });
     }
-    tf.dispose(pool.flatMap((batch) => [batch.fg, batch.bg]));
+    // The two critics are independent, so each takes its updates in one call.
+    this.criticFg = (await (this.fgTerm as PenaltyTerm).criticUpdates(fgInputs)).at(-1) ?? null;
+    this.criticBg = (await (this.bgTerm as PenaltyTerm).criticUpdates(bgInputs)).at(-1) ?? null;
+    tf.dispose([...pool, ...gathered].flatMap((batch) => [batch.fg, batch.bg]));
     if (all) tf.dispose([all.fg, all.bg]);
   }
 
@@ -210,15 +217,6 @@ export class Trainer {
       start += size;
       return part;
     });
-  }
-
-  private async criticUpdate(batch: PoolBatch, random: Random): Promise<void> {
-    const fgTerm = this.fgTerm as PenaltyTerm;
-    const bgTerm = this.bgTerm as PenaltyTerm;
-    const fgDraws = drawPairs(batch.bgLabels.length, random);
-    const bgDraws = drawPairs(batch.fgLabels.length, random);
-    this.criticFg = await fgTerm.criticUpdate(batch.fg, batch.bgLabels, fgDraws);
-    this.criticBg = await bgTerm.criticUpdate(batch.bg, batch.fgLabels, bgDraws);
   }
 
   private async modelStep(step: number): Promise<StepScalars> {

@@ -41,19 +41,26 @@ function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): 
   return scale === 0 ? (difference === 0 ? 0 : Infinity) : difference / scale;
 }
 
+/**
+ * Runs `updates` critic updates on two twin terms, TF.js one call per update and ONNX Runtime
+ * all in one call (the unrolled graph), and compares the estimates, parameters and moments.
+ */
 async function compareAfter(updates: number): Promise<void> {
   const { tfjs, onnx } = twinTerms();
   const random = new Random(`batches${updates}`);
-  for (let k = 0; k < updates; k++) {
+  const inputs = Array.from({ length: updates }, () => {
     const labels = Int32Array.from({ length: BATCH }, () => random.int(CLASSES));
     const features = tf.tensor2d(random.normals(BATCH * FEATURE_DIM), [BATCH, FEATURE_DIM]);
-    const draws = drawPairs(BATCH, random);
-    const expected = tfjs.criticStep(features, labels, draws);
-    const actual = await onnx.criticUpdate(features, labels, draws);
-    // The estimate is taken before the update, so it checks the forward pass of step k.
-    assert.ok(Math.abs(actual - expected) <= 1e-5 * Math.max(1, Math.abs(expected)), `distance ${actual} vs ${expected}`);
-    features.dispose();
-  }
+    return { features, labels, draws: drawPairs(BATCH, random) };
+  });
+  const expected = inputs.map((input) => tfjs.criticStep(input.features, input.labels, input.draws));
+  const actual = await onnx.criticUpdates(inputs);
+  // Each estimate is taken before its update, so it checks the forward pass of update k.
+  actual.forEach((value, k) => {
+    const tolerance = 1e-5 * Math.max(1, Math.abs(expected[k]));
+    assert.ok(Math.abs(value - expected[k]) <= tolerance, `distance ${k}: ${value} vs ${expected[k]}`);
+  });
+  tf.dispose(inputs.map((input) => input.features));
   const critic = onnx.onnxCritic;
   assert.ok(critic !== undefined);
   const values = await critic.values();

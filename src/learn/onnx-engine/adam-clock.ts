@@ -26,6 +26,18 @@ export class AdamClock {
     return [Math.fround(1 - this.accBeta1), Math.fround(1 - this.accBeta2)];
   }
 
+  /** The corrections of the next `count` updates, without recording them. */
+  upcoming(count: number): Array<[number, number]> {
+    const copy = new AdamClock(this.beta1, this.beta2);
+    copy.accBeta1 = this.accBeta1;
+    copy.accBeta2 = this.accBeta2;
+    return Array.from({ length: count }, () => {
+      const corrections = copy.corrections();
+      copy.tick();
+      return corrections;
+    });
+  }
+
   /** Records one update. */
   tick(): void {
     this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(this.beta1));

@@ -74,15 +74,15 @@ export class AdamState {
     });
   }
 
-  /** Takes the `_next` outputs of an update as the new state and counts the step. */
-  accept(results: Record<string, ort.Tensor>): void {
+  /** Takes the `_next` outputs of a run as the new state and counts its `steps` updates. */
+  accept(results: Record<string, ort.Tensor>, steps = 1): void {
     this.shapes.forEach((_, i) => {
       const names = this.names(i);
       this.values[i] = results[`${names.parameter}_next`].data as Float32Array;
       this.first[i] = results[`${names.first}_next`].data as Float32Array;
       this.second[i] = results[`${names.second}_next`].data as Float32Array;
     });
-    this.clock.tick();
+    for (let k = 0; k < steps; k++) this.clock.tick();
     this.pushed = false;
   }
 

@@ -1,5 +1,5 @@
 import { GraphBuilder, type ValueSpec } from "../../onnx/graph.js";
-import { adamNodes, CORRECTION_INPUTS, type AdamSettings } from "./adam-nodes.js";
+import { adamNodes, nextSlot, type AdamSettings, type AdamSlot } from "./adam-nodes.js";
 import { criticShapes, slotNames } from "./critic-layout.js";
 import { embedPairs } from "./critic-pairs.js";
 import { GraphOps } from "./graph-ops.js";
@@ -22,14 +22,33 @@ export interface CriticUpdateSpec {
   adam: AdamSettings;
 }
 
+/** Graph input names of critic update `k` of an unrolled graph. */
+export function stepInputs(k: number): {
+  features: string;
+  labels: string;
+  shuffledLabels: string;
+  epsilon: string;
+  corrections: [string, string];
+} {
+  return {
+    features: `features_${k}`,
+    labels: `labels_${k}`,
+    shuffledLabels: `shuffledLabels_${k}`,
+    epsilon: `epsilon_${k}`,
+    corrections: [`correction1_${k}`, `correction2_${k}`],
+  };
+}
+
 /**
- * Builds an ONNX graph for one complete Wasserstein critic update, the ONNX Runtime twin of
- * PenaltyTerm.criticStep with the wasserstein penalty.
+ * Builds an ONNX graph for `steps` consecutive Wasserstein critic updates, the ONNX Runtime
+ * twin of that many calls of PenaltyTerm.criticStep with the wasserstein penalty. One run does
+ * them all, so the intermediate parameters and moments never leave ONNX Runtime.
  *
- * Inputs: `features` [n, featureDim], `labels` and `shuffledLabels` [n] int32 (the labels and
- * their permutation), `epsilon` [n, 1], the Adam corrections `correction1` and `correction2`,
- * and for every parameter i: `p${i}`, `m${i}`, `v${i}`. Outputs: `distance` (the estimate
- * before the update) and `p${i}_next`, `m${i}_next`, `v${i}_next`.
+ * Inputs, for each update k: `features_k` [n, featureDim], `labels_k` and `shuffledLabels_k`
+ * [n] int32 (the labels and their permutation), `epsilon_k` [n, 1] and the Adam corrections
+ * `correction1_k`, `correction2_k`; and once, for every parameter i: `p${i}`, `m${i}`,
+ * `v${i}`. Outputs: `distance_k` (the estimate before update k) and the state after the last
+ * update, `p${i}_next`, `m${i}_next`, `v${i}_next`.
  *
  * The loss is mean T(joint) - mean T(shuffled) + weight * mean (||dT/dx(x̂)|| - 1)². Its
  * gradient is built by hand in two parts:
@@ -39,18 +58,22 @@ export interface CriticUpdateSpec {
  *    is a reverse pass through that chain (biases get none, since d_l does not vary).
  * Both parts of a weight's gradient come from one product of stacked rows.
  */
-export function buildCriticUpdateGraph(spec: CriticUpdateSpec): Uint8Array {
+export function buildCriticUpdateGraph(spec: CriticUpdateSpec, steps = 1): Uint8Array {
   const { batch: n, featureDim, embeddingDim, widths } = spec;
-  const inputDim = featureDim + embeddingDim;
-  const shapes = criticShapes(inputDim, widths);
-  const inputs: ValueSpec[] = [
-    { name: "features", type: "float", shape: [n, featureDim] },
-    { name: "labels", type: "int32", shape: [n] },
-    { name: "shuffledLabels", type: "int32", shape: [n] },
-    { name: "epsilon", type: "float", shape: [n, 1] },
-    ...CORRECTION_INPUTS.map((name): ValueSpec => ({ name, type: "float", shape: [] })),
-  ];
-  const outputs: ValueSpec[] = [{ name: "distance", type: "float", shape: [] }];
+  const shapes = criticShapes(featureDim + embeddingDim, widths);
+  const inputs: ValueSpec[] = [];
+  const outputs: ValueSpec[] = [];
+  for (let k = 0; k < steps; k++) {
+    const names = stepInputs(k);
+    inputs.push(
+      { name: names.features, type: "float", shape: [n, featureDim] },
+      { name: names.labels, type: "int32", shape: [n] },
+      { name: names.shuffledLabels, type: "int32", shape: [n] },
+      { name: names.epsilon, type: "float", shape: [n, 1] },
+      ...names.corrections.map((name): ValueSpec => ({ name, type: "float", shape: [] })),
+    );
+    outputs.push({ name: `distance_${k}`, type: "float", shape: [] });
+  }
   shapes.forEach((shape, i) => {
     for (const name of Object.values(slotNames(i))) {
       inputs.push({ name, type: "float", shape });
@@ -58,27 +81,37 @@ export function buildCriticUpdateGraph(spec: CriticUpdateSpec): Uint8Array {
     }
   });
   const ops = new GraphOps(new GraphBuilder(inputs, outputs));
-  const gradients = criticLossGradients(ops, spec);
-  shapes.forEach((_, i) => adamNodes(ops, spec.adam, slotNames(i), gradients[i]));
+  let slots: AdamSlot[] = shapes.map((_, i) => slotNames(i));
+  for (let k = 0; k < steps; k++) {
+    const names = stepInputs(k);
+    const parameters = slots.map((slot) => slot.parameter);
+    const gradients = criticLossGradients(ops, spec, names, parameters, `distance_${k}`);
+    const last = k === steps - 1;
+    slots = slots.map((slot, i) =>
+      adamNodes(ops, spec.adam, slot, gradients[i], names.corrections, last ? nextSlot(slotNames(i)) : undefined),
+    );
+  }
   return ops.graph.build("criticUpdate").model;
 }
 
 /** Adds the loss's forward and backward passes; returns the gradient of every parameter. */
-function criticLossGradients(ops: GraphOps, spec: CriticUpdateSpec): string[] {
+function criticLossGradients(
+  ops: GraphOps,
+  spec: CriticUpdateSpec,
+  names: { features: string; labels: string; shuffledLabels: string; epsilon: string },
+  parameters: string[],
+  distanceOutput: string,
+): string[] {
   const { batch: n, widths, slope } = spec;
   const depth = widths.length;
-  const weight = (layer: number): string => slotNames(2 * layer).parameter;
-  const bias = (layer: number): string => slotNames(2 * layer + 1).parameter;
+  const weight = (layer: number): string => parameters[2 * layer];
+  const bias = (layer: number): string => parameters[2 * layer + 1];
 
   // 1. Pairs: joint rows keep their labels, shuffled rows take the permuted ones; x̂ mixes them.
-  const { joint, shuffled } = embedPairs(ops, { values: spec.embedding, dim: spec.embeddingDim }, {
-    features: "features",
-    labels: "labels",
-    shuffledLabels: "shuffledLabels",
-  });
+  const { joint, shuffled } = embedPairs(ops, { values: spec.embedding, dim: spec.embeddingDim }, names);
   const mixed = ops.add(
-    ops.mul("epsilon", joint),
-    ops.mul(ops.sub(ops.scalar(1), "epsilon"), shuffled),
+    ops.mul(names.epsilon, joint),
+    ops.mul(ops.sub(ops.scalar(1), names.epsilon), shuffled),
   );
   const pairs = ops.concat([joint, shuffled], 0);
 
@@ -102,7 +135,7 @@ function criticLossGradients(ops: GraphOps, spec: CriticUpdateSpec): string[] {
     ops.graph.node("ReduceMean", [outShuffled], { keepdims: 0 }),
     ops.graph.node("ReduceMean", [outJoint], { keepdims: 0 }),
   );
-  ops.output(distance, "distance");
+  ops.output(distance, distanceOutput);
 
   // 3. Distance term backward: d loss / d T is +1/n on joint rows and -1/n on shuffled rows.
   const outputGradient = ops.graph.constant(

@@ -6,6 +6,7 @@ import type { GraphBuilder } from "../../onnx/graph.js";
  */
 export class GraphOps {
   private readonly scalars = new Map<number, string>();
+  private readonly tables = new Map<Float32Array, string>();
 
   constructor(readonly graph: GraphBuilder) {}
 
@@ -15,6 +16,15 @@ export class GraphOps {
     if (known !== undefined) return known;
     const name = this.graph.constant([value], []);
     this.scalars.set(value, name);
+    return name;
+  }
+
+  /** Returns a `[rows, dim]` float32 constant, shared between uses of the same array. */
+  embeddingTable(values: Float32Array, dim: number): string {
+    const known = this.tables.get(values);
+    if (known !== undefined) return known;
+    const name = this.graph.constant(values, [values.length / dim, dim]);
+    this.tables.set(values, name);
     return name;
   }
 

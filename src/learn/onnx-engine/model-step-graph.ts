@@ -1,5 +1,5 @@
 import { GraphBuilder, type ValueSpec } from "../../onnx/graph.js";
-import { adamNodes, CORRECTION_INPUTS, type AdamSettings } from "./adam-nodes.js";
+import { adamNodes, CORRECTION_INPUTS, nextSlot, type AdamSettings } from "./adam-nodes.js";
 import { criticShapes, slotNames } from "./critic-layout.js";
 import { criticFeatureGradient, type CriticTermSpec } from "./critic-feature-gradient.js";
 import { GraphOps } from "./graph-ops.js";
@@ -97,7 +97,7 @@ export function buildModelStepGraph(spec: ModelStepSpec): Uint8Array {
       first: NETWORK_PREFIX + names.first,
       second: NETWORK_PREFIX + names.second,
     };
-    adamNodes(ops, spec.adam, prefixed, gradient);
+    adamNodes(ops, spec.adam, prefixed, gradient, CORRECTION_INPUTS, nextSlot(prefixed));
   });
   return ops.graph.build("modelStep").model;
 }

@@ -3,7 +3,7 @@ import type { MlpCritic } from "../critic.js";
 import { ort } from "../../onnx/session.js";
 import type { AdamSettings } from "./adam-nodes.js";
 import { AdamState } from "./adam-state.js";
-import { buildCriticUpdateGraph } from "./critic-update-graph.js";
+import { buildCriticUpdateGraph, stepInputs } from "./critic-update-graph.js";
 import { buildDistanceGradientGraph } from "./distance-gradient-graph.js";
 import { openGraphSession } from "./graph-session.js";
 import type { ExternalTerm } from "./injected-gradient.js";
@@ -60,22 +60,34 @@ export class OnnxCritic {
     return this.state.values;
   }
 
-  /** Runs one critic update and returns the distance estimate before it. */
-  async update(batch: CriticBatch): Promise<number> {
+  /**
+   * Runs one critic update per batch, in order, in one ONNX Runtime call, and returns the
+   * distance estimate before each. All batches must have the same size.
+   */
+  async update(batches: CriticBatch[]): Promise<number[]> {
     await this.state.load();
-    const n = batch.labels.length;
-    const session = await this.session("update", n);
-    const [correction1, correction2] = this.state.clock.corrections();
-    const feeds: Record<string, ort.Tensor> = {
-      ...this.pairFeeds(batch.features, batch.labels, batch.permutation),
-      epsilon: new ort.Tensor("float32", batch.epsilon, [n, 1]),
-      correction1: new ort.Tensor("float32", Float32Array.of(correction1), []),
-      correction2: new ort.Tensor("float32", Float32Array.of(correction2), []),
-    };
+    const n = batches[0].labels.length;
+    if (batches.some((batch) => batch.labels.length !== n)) {
+      throw new Error("OnnxCritic.update needs batches of one size.");
+    }
+    const session = await this.session("update", n, batches.length);
+    const corrections = this.state.clock.upcoming(batches.length);
+    const feeds: Record<string, ort.Tensor> = {};
+    batches.forEach((batch, k) => {
+      const names = stepInputs(k);
+      const pairs = this.pairFeeds(batch.features, batch.labels, batch.permutation);
+      feeds[names.features] = pairs.features;
+      feeds[names.labels] = pairs.labels;
+      feeds[names.shuffledLabels] = pairs.shuffledLabels;
+      feeds[names.epsilon] = new ort.Tensor("float32", batch.epsilon, [n, 1]);
+      names.corrections.forEach((name, j) => {
+        feeds[name] = new ort.Tensor("float32", Float32Array.of(corrections[k][j]), []);
+      });
+    });
     this.state.addFeeds(feeds, true);
     const results = await session.run(feeds);
-    this.state.accept(results);
-    return (results.distance.data as Float32Array)[0];
+    this.state.accept(results, batches.length);
+    return batches.map((_, k) => (results[`distance_${k}`].data as Float32Array)[0]);
   }
 
   /**
@@ -124,13 +136,13 @@ export class OnnxCritic {
     };
   }
 
-  /** Returns the session of one graph kind for batch size `batch`, building it on first use. */
-  private session(kind: "update" | "distance", batch: number): Promise<ort.InferenceSession> {
-    const key = `${kind}:${batch}`;
+  /** Returns the session of one graph for a batch size and update count, built on first use. */
+  private session(kind: "update" | "distance", batch: number, steps = 1): Promise<ort.InferenceSession> {
+    const key = `${kind}:${batch}:${steps}`;
     let session = this.sessions.get(key);
     if (session === undefined) {
       const spec = { ...this.settings, batch, widths: this.widths };
-      const model = kind === "update" ? buildCriticUpdateGraph(spec) : buildDistanceGradientGraph(spec);
+      const model = kind === "update" ? buildCriticUpdateGraph(spec, steps) : buildDistanceGradientGraph(spec);
       session = openGraphSession(model, this.settings.threads);
       this.sessions.set(key, session);
     }
