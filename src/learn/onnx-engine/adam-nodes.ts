@@ -15,6 +15,22 @@ export const TFJS_ADAM_EPSILON = 1e-7;
 /** Names of the bias-correction inputs: 1 - beta1^t and 1 - beta2^t of the current step t. */
 export const CORRECTION_INPUTS = ["correction1", "correction2"] as const;
 
+/**
+ * Whether the graphs carry Adam's first moment. With beta1 = 0 the first moment is just the
+ * latest gradient and never enters the next update (it is multiplied by 0), so the graphs
+ * neither take nor return it: that saves one parameter-sized output per run, and copying
+ * outputs out of ONNX Runtime costs about as much as the update's element-wise work.
+ * Checkpoints then store zeros for it, which resume to the same updates.
+ */
+export function tracksFirstMoment(settings: AdamSettings): boolean {
+  return settings.beta1 !== 0;
+}
+
+/** Returns the graph names of a slot that a graph with these settings takes and returns. */
+export function slotValues(slot: AdamSlot, settings: AdamSettings): string[] {
+  return tracksFirstMoment(settings) ? [slot.parameter, slot.first, slot.second] : [slot.parameter, slot.second];
+}
+
 /** Graph names of a parameter and its two Adam moments. */
 export interface AdamSlot {
   parameter: string;
@@ -29,8 +45,8 @@ export interface AdamSlot {
  *   m' = beta1 m + (1 - beta1) g,  v' = beta2 v + (1 - beta2) g²,
  *   p' = -lr (m' / c1) / (sqrt(v' / c2) + epsilon) + p,
  * with c1 = 1 - beta1^t and c2 = 1 - beta2^t fed in per step (`corrections`). With beta1 = 0
- * (the default) m' = g and c1 = 1 exactly, so those nodes are left out: each element-wise node
- * is one pass over the parameters, the largest cost after the products.
+ * (the default) m' = g and c1 = 1 exactly, so those nodes are left out (each element-wise node
+ * is one pass over the parameters) and m' is not an output (see tracksFirstMoment).
  */
 export function adamNodes(
   ops: GraphOps,
@@ -44,8 +60,8 @@ export function adamNodes(
   const out = (name: string | undefined): string[] | undefined => (name === undefined ? undefined : [name]);
   let first: string;
   let corrected1: string;
-  if (beta1 === 0) {
-    first = outputs ? ops.graph.node("Identity", [gradient], {}, [outputs.first]) : gradient;
+  if (!tracksFirstMoment(settings)) {
+    first = gradient;
     corrected1 = gradient;
   } else {
     const decayed = ops.mul(slot.first, ops.scalar(beta1));

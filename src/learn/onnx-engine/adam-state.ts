@@ -26,6 +26,9 @@ export class AdamState {
   private loaded = false;
   private pushed = true;
 
+  /** Whether graph runs take and return the first moment (tracksFirstMoment). */
+  private readonly tracksFirst: boolean;
+
   constructor(
     readonly parameters: Parameters,
     readonly optimizer: tf.AdamOptimizer,
@@ -33,6 +36,7 @@ export class AdamState {
     readonly prefix = "",
   ) {
     this.clock = new AdamClock(betas[0], betas[1]);
+    this.tracksFirst = betas[0] !== 0;
   }
 
   /** Shapes of the parameters, in order. */
@@ -56,7 +60,8 @@ export class AdamState {
           ? Float32Array.from(moments[offset + i].tensor.dataSync() as Float32Array)
           : new Float32Array(variable.size),
       );
-    this.first = read(0);
+    // Untracked first moments never enter an update (beta1 = 0), so they are kept as zeros.
+    this.first = this.tracksFirst ? read(0) : variables.map((variable) => new Float32Array(variable.size));
     this.second = read(variables.length);
     this.clock.reset(complete ? iterations : 0);
     this.loaded = true;
@@ -69,7 +74,7 @@ export class AdamState {
       const names = this.names(i);
       feeds[names.parameter] = new ort.Tensor("float32", this.values[i], shape);
       if (!moments) return;
-      feeds[names.first] = new ort.Tensor("float32", this.first[i], shape);
+      if (this.tracksFirst) feeds[names.first] = new ort.Tensor("float32", this.first[i], shape);
       feeds[names.second] = new ort.Tensor("float32", this.second[i], shape);
     });
   }
@@ -79,7 +84,7 @@ export class AdamState {
     this.shapes.forEach((_, i) => {
       const names = this.names(i);
       this.values[i] = results[`${names.parameter}_next`].data as Float32Array;
-      this.first[i] = results[`${names.first}_next`].data as Float32Array;
+      if (this.tracksFirst) this.first[i] = results[`${names.first}_next`].data as Float32Array;
       this.second[i] = results[`${names.second}_next`].data as Float32Array;
     });
     for (let k = 0; k < steps; k++) this.clock.tick();

@@ -1,5 +1,5 @@
 import { GraphBuilder, type ValueSpec } from "../../onnx/graph.js";
-import { adamNodes, nextSlot, type AdamSettings, type AdamSlot } from "./adam-nodes.js";
+import { adamNodes, nextSlot, slotValues, type AdamSettings, type AdamSlot } from "./adam-nodes.js";
 import { criticShapes, slotNames } from "./critic-layout.js";
 import { embedPairs } from "./critic-pairs.js";
 import { GraphOps } from "./graph-ops.js";
@@ -46,9 +46,9 @@ export function stepInputs(k: number): {
  *
  * Inputs, for each update k: `features_k` [n, featureDim], `labels_k` and `shuffledLabels_k`
  * [n] int32 (the labels and their permutation), `epsilon_k` [n, 1] and the Adam corrections
- * `correction1_k`, `correction2_k`; and once, for every parameter i: `p${i}`, `m${i}`,
- * `v${i}`. Outputs: `distance_k` (the estimate before update k) and the state after the last
- * update, `p${i}_next`, `m${i}_next`, `v${i}_next`.
+ * `correction1_k`, `correction2_k`; and once, for every parameter i: `p${i}`, `m${i}` (only
+ * with beta1 > 0, see tracksFirstMoment) and `v${i}`. Outputs: `distance_k` (the estimate
+ * before update k) and the state after the last update, `p${i}_next`, `m${i}_next`, `v${i}_next`.
  *
  * The loss is mean T(joint) - mean T(shuffled) + weight * mean (||dT/dx(x̂)|| - 1)². Its
  * gradient is built by hand in two parts:
@@ -75,7 +75,7 @@ export function buildCriticUpdateGraph(spec: CriticUpdateSpec, steps = 1): Uint8
     outputs.push({ name: `distance_${k}`, type: "float", shape: [] });
   }
   shapes.forEach((shape, i) => {
-    for (const name of Object.values(slotNames(i))) {
+    for (const name of slotValues(slotNames(i), spec.adam)) {
       inputs.push({ name, type: "float", shape });
       outputs.push({ name: `${name}_next`, type: "float", shape });
     }

@@ -1,5 +1,5 @@
 import { GraphBuilder, type ValueSpec } from "../../onnx/graph.js";
-import { adamNodes, CORRECTION_INPUTS, nextSlot, type AdamSettings } from "./adam-nodes.js";
+import { adamNodes, CORRECTION_INPUTS, nextSlot, slotValues, type AdamSettings } from "./adam-nodes.js";
 import { criticShapes, slotNames } from "./critic-layout.js";
 import { criticFeatureGradient, type CriticTermSpec } from "./critic-feature-gradient.js";
 import { GraphOps } from "./graph-ops.js";
@@ -49,7 +49,7 @@ export function projectionShapes(spec: ModelStepSpec): number[][] {
  * its gradient by hand, and Adam on the six network parameters.
  *
  * Inputs: `x` [n, inputDim], `fgLabels`, `bgLabels` [n] int32, the Adam corrections, and
- * `net_p${i}`, `net_m${i}`, `net_v${i}`; with critics also `fgShuffled` (the background labels
+ * `net_p${i}`, `net_m${i}` (only with beta1 > 0), `net_v${i}`; with critics also `fgShuffled` (the background labels
  * permuted for the fg term), `bgShuffled` (the foreground labels permuted) and the critic
  * parameters `fgc_p${i}`, `bgc_p${i}`. Outputs: `fgLoss`, `bgLoss`, `fgPredicted` and
  * `bgPredicted` (arg-max classes, int64) before the update, and the `_next` parameters and moments.
@@ -71,7 +71,7 @@ export function buildModelStepGraph(spec: ModelStepSpec): Uint8Array {
     { name: "bgPredicted", type: "int64", shape: [n] },
   ];
   shapes.forEach((shape, i) => {
-    for (const name of Object.values(slotNames(i))) {
+    for (const name of slotValues(slotNames(i), spec.adam)) {
       inputs.push({ name: NETWORK_PREFIX + name, type: "float", shape });
       outputs.push({ name: `${NETWORK_PREFIX}${name}_next`, type: "float", shape });
     }
