@@ -70,9 +70,9 @@ export const learnOptionsSchema = z.object({
   /** Steps between two history entries. Default 10. */
   logEvery: z.number().int().min(1).default(10),
   /**
-   * Engine of the critic updates: `tfjs` (TensorFlow.js, one wasm thread) or `onnx` (ONNX
-   * Runtime graphs with hand-built backward passes, every core; Wasserstein penalty only).
-   * Default `tfjs`. See docs/learn.md.
+   * Training engine: `tfjs` (TensorFlow.js, one wasm thread) or `onnx` (ONNX Runtime graphs
+   * with hand-built backward passes on every core: the critic updates and model term, and the
+   * whole model step of the projection backbone; no MINE). Default `tfjs`. See docs/learn.md.
    */
   engine: z.enum(["tfjs", "onnx"]).default("tfjs"),
   /** Folder for checkpoints; training resumes from the checkpoint found there. Default none. */

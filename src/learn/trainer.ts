@@ -198,7 +198,7 @@ export class Trainer {
     }
     const sizes = inputs.map((batch) => batch.shape[0]);
     const rows = sizes.reduce((total, size) => total + size, 0);
-    // Projection inputs are [n, inputDim]; criticPool >= 1, so there is a first batch.
+    // Projection inputs are [n, inputDim], and criticPool >= 1 gives a first batch.
     const joined = new Float32Array(rows * (inputs[0].shape[1] as number));
     let offset = 0;
     for (const batch of inputs) {
@@ -272,9 +272,9 @@ export class Trainer {
   }
 
   /**
-   * With the onnx engine, evaluates both penalty terms and their feature gradients in ONNX
-   * Runtime on the batch's current features; returns undefined with the tfjs engine. The
-   * backbone runs once more inside the gradient tape, where injectGradient uses the results.
+   * Evaluates both penalty terms and their feature gradients in ONNX Runtime on the batch's
+   * current features, or returns undefined with the tfjs engine. The backbone runs once more
+   * inside the gradient tape, where injectGradient uses the results.
    */
   private async externalTerms(
     batch: { inputs: tf.Tensor; fgLabels: Int32Array; bgLabels: Int32Array },

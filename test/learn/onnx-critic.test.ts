@@ -38,7 +38,8 @@ function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): 
     difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
     scale = Math.max(scale, Math.abs(expected[i]));
   }
-  return scale === 0 ? (difference === 0 ? 0 : Infinity) : difference / scale;
+  if (scale > 0) return difference / scale;
+  return difference === 0 ? 0 : Infinity;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The step count of an Adam optimizer and its bias corrections, computed in float32 exactly as
- * tfjs-core's AdamOptimizer does: accBeta starts at beta and is multiplied by beta after every
+ * tfjs-core's AdamOptimizer does. accBeta starts at beta and is multiplied by beta after every
  * update, and the correction of an update is 1 - accBeta.
  */
 export class AdamClock {
@@ -21,12 +21,12 @@ export class AdamClock {
     return this.count;
   }
 
-  /** The corrections 1 - beta1^t and 1 - beta2^t of the next update, as float32 values. */
+  /** Returns the corrections 1 - beta1^t and 1 - beta2^t of the next update, as float32 values. */
   corrections(): [number, number] {
     return [Math.fround(1 - this.accBeta1), Math.fround(1 - this.accBeta2)];
   }
 
-  /** The corrections of the next `count` updates, without recording them. */
+  /** Returns the corrections of the next `count` updates without recording them. */
   upcoming(count: number): Array<[number, number]> {
     const copy = new AdamClock(this.beta1, this.beta2);
     copy.accBeta1 = this.accBeta1;

@@ -16,7 +16,7 @@ export const TFJS_ADAM_EPSILON = 1e-7;
 export const CORRECTION_INPUTS = ["correction1", "correction2"] as const;
 
 /**
- * Whether the graphs carry Adam's first moment. With beta1 = 0 the first moment is just the
+ * Returns whether the graphs carry Adam's first moment. With beta1 = 0 the first moment is just the
  * latest gradient and never enters the next update (it is multiplied by 0), so the graphs
  * neither take nor return it: that saves one parameter-sized output per run, and copying
  * outputs out of ONNX Runtime costs about as much as the update's element-wise work.
@@ -81,7 +81,7 @@ export function adamNodes(
   return { parameter, first, second };
 }
 
-/** The `_next` output names of a slot. */
+/** Returns the `_next` output names of a slot. */
 export function nextSlot(slot: AdamSlot): AdamSlot {
   return { parameter: `${slot.parameter}_next`, first: `${slot.first}_next`, second: `${slot.second}_next` };
 }

@@ -110,7 +110,7 @@ export class AdamState {
     this.pushed = true;
   }
 
-  /** The optimizer state in tf.AdamOptimizer.getWeights() layout, for checkpoints. */
+  /** Returns the optimizer state in tf.AdamOptimizer.getWeights() layout, for checkpoints. */
   async getWeights(): Promise<NamedTensor[]> {
     if (!this.loaded || this.clock.iterations === 0) return this.optimizer.getWeights();
     const variables = this.parameters.list();

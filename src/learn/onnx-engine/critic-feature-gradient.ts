@@ -16,9 +16,9 @@ export interface CriticTermSpec {
 
 /**
  * Adds the critic's distance estimate mean T(shuffled) - mean T(joint) on the pairs built from
- * `features` and its gradient with respect to `features` `[n, featureDim]`: a forward pass of
- * the 2n pairs, then a backward pass down to the inputs, whose feature columns receive the sum
- * of the joint and shuffled rows' gradients (both pairs share the features).
+ * `features`, and its gradient with respect to `features` `[n, featureDim]`. A forward pass of
+ * the 2n pairs is followed by a backward pass down to the inputs. The feature columns receive
+ * the sum of the joint and shuffled rows' gradients, because both pairs share the features.
  */
 export function criticFeatureGradient(
   ops: GraphOps,

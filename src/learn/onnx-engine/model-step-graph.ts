@@ -9,7 +9,7 @@ export const NETWORK_PREFIX = "net_";
 export const FG_CRITIC_PREFIX = "fgc_";
 export const BG_CRITIC_PREFIX = "bgc_";
 
-/** A critic as the model step sees it: fixed parameters, shapes and label embedding. */
+/** A critic as the model step uses it: fixed parameters, shapes and label embedding. */
 export type ModelCriticSpec = Omit<CriticTermSpec, "batch" | "parameter">;
 
 /** Everything that fixes the shapes and constants of one model-step graph. */

@@ -8,7 +8,7 @@ import { buildDistanceGradientGraph } from "./distance-gradient-graph.js";
 import { openGraphSession } from "./graph-session.js";
 import type { ExternalTerm } from "./injected-gradient.js";
 
-/** What an OnnxCritic needs besides the critic and its TensorFlow.js optimizer. */
+/** Settings of an OnnxCritic besides the critic and its TensorFlow.js optimizer. */
 export interface OnnxCriticSettings {
   featureDim: number;
   /** Label embedding `[numClasses, embeddingDim]`, row-major. */
@@ -111,7 +111,7 @@ export class OnnxCritic {
     this.state.push();
   }
 
-  /** The optimizer state in tf.AdamOptimizer.getWeights() layout, for checkpoints. */
+  /** Returns the optimizer state in tf.AdamOptimizer.getWeights() layout, for checkpoints. */
   getWeights(): Promise<NamedTensor[]> {
     return this.state.getWeights();
   }

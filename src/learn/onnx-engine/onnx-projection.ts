@@ -44,7 +44,7 @@ type NamedTensor = { name: string; tensor: tf.Tensor };
  * Trains the projection backbone and both heads in ONNX Runtime: one graph per model step
  * (forward, cross-entropies, the critics' distance gradients, backward, Adam) and one that
  * computes the feature parts for the critics' batches. The network parameters live in an
- * AdamState, which also stands in for the network optimizer in checkpoints.
+ * AdamState, which checkpoints also use in place of the network optimizer.
  */
 export class OnnxProjection {
   readonly state: AdamState;
@@ -111,7 +111,7 @@ export class OnnxProjection {
     this.state.push();
   }
 
-  /** The network optimizer state in tf.AdamOptimizer.getWeights() layout, for checkpoints. */
+  /** Returns the network optimizer state in tf.AdamOptimizer.getWeights() layout. */
   getWeights(): Promise<NamedTensor[]> {
     return this.state.getWeights();
   }
