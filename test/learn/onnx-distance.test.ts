@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Random } from "../../src/core/rng.js";
 import { initTensorflow, tf } from "../../src/learn/backend.js";
 import { injectGradient } from "../../src/learn/onnx-engine/injected-gradient.js";
-import { parseLearnOptions } from "../../src/learn/options.js";
+import { parseLearnOptions, type LearnOptionsInput } from "../../src/learn/options.js";
 import { PenaltyTerm, drawPairs } from "../../src/learn/penalty.js";
 import { trainInvariant, type LearnData } from "../../src/learn/train.js";
 
@@ -87,7 +87,7 @@ test("cnn backbone trains with onnx engine", async () => {
     }
   }
   const data: LearnData = { inputs, inputShape: [8, 8, 3], fgLabels, bgLabels, numFg: 3, numBg: 2 };
-  const options = {
+  const options: LearnOptionsInput = {
     backbone: "cnn",
     cnnChannels: [4, 8],
     featureDim: 8,
@@ -96,7 +96,7 @@ test("cnn backbone trains with onnx engine", async () => {
     pretrainSteps: 2,
     batchSize: 16,
     logEvery: 1,
-  } as const;
+  };
   const onnx = await trainInvariant(data, { ...options, engine: "onnx" });
   const tfjs = await trainInvariant(data, { ...options, engine: "tfjs" });
   // Step 3 is the first with the penalty: its model update is the first to use the injected

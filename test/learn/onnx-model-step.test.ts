@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { initTensorflow } from "../../src/learn/backend.js";
-import { parseLearnOptions } from "../../src/learn/options.js";
+import { parseLearnOptions, type LearnOptionsInput } from "../../src/learn/options.js";
 import { Trainer } from "../../src/learn/trainer.js";
 import { leakyFeatures } from "./synthetic.js";
 
@@ -29,7 +29,7 @@ function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): 
 async function compareFirstStep(pretrainSteps: number): Promise<void> {
   await initTensorflow();
   const data = leakyFeatures(N, 5);
-  const base = {
+  const base: LearnOptionsInput = {
     backbone: "projection",
     featureDim: 16,
     bgDim: 4,
@@ -37,7 +37,7 @@ async function compareFirstStep(pretrainSteps: number): Promise<void> {
     logEvery: 1,
     learningRate: 1e-2,
     adamBetas: [0.5, 0.9],
-  } as const;
+  };
   const tfjs = new Trainer(data, N, parseLearnOptions({ ...base, engine: "tfjs" }));
   const onnx = new Trainer(data, N, parseLearnOptions({ ...base, engine: "onnx" }));
   await tfjs.step(0, Date.now());
