@@ -131,6 +131,24 @@ test("seeded onnx run reproduces exactly", async () => {
   for (const model of [first, second, tfjs]) model.dispose();
 });
 
+test("onnx critic pool reproduces exactly", async () => {
+  // Critic steps 2..5 draw their rows from a pool of 2 batches, the gathered path of the trainer.
+  const data = leakyFeatures(256, 3);
+  const options = { ...small, seed: 8, criticSteps: 5, criticPool: 2 };
+  const first = await trainInvariant(data, options);
+  const second = await trainInvariant(data, options);
+  const fresh = await trainInvariant(data, { ...options, criticPool: 5 });
+  const tfjs = await trainInvariant(data, { ...options, engine: "tfjs" });
+  assert.deepEqual(withoutTime(second.history), withoutTime(first.history));
+  // Pooled rows are other examples than fresh batches, so the critic estimates must differ.
+  assert.notDeepEqual(withoutTime(fresh.history), withoutTime(first.history));
+  // Both engines see the same pooled rows, so their first estimates agree to rounding.
+  const firstActive = first.history.find((entry) => entry.criticFg !== null) as HistoryEntry;
+  const tfjsActive = tfjs.history.find((entry) => entry.criticFg !== null) as HistoryEntry;
+  assert.ok(Math.abs((firstActive.criticFg as number) - (tfjsActive.criticFg as number)) < 1e-3);
+  for (const model of [first, second, fresh, tfjs]) model.dispose();
+});
+
 test("onnx resume matches straight run", async () => {
   const dir = await mkdtemp(join(tmpdir(), "d3s-onnx-"));
   try {
