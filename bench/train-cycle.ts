@@ -1,9 +1,10 @@
 // Benchmark of one training cycle of `d3s learn` on cached features: 5 Wasserstein critic steps
 // with gradient penalty plus 1 model step, 2048-d features split 1798 + 250, batch 64, 1000
-// foreground and 10 background classes. Compared side by side with (a) the machine's matrix
-// multiply ceiling, an ONNX Runtime MatMul measured in this run, and (b) the same cycle in
-// PyTorch (peer script). Run with `npm run bench:train`. The last line is
-// `ratio_vs_ceiling=X ratio_vs_pytorch=Y`.
+// foreground and 10 background classes. Both engines are timed: `tfjs` (TensorFlow.js wasm)
+// and `onnx` (ONNX Runtime graphs, src/learn/onnx-engine). Compared side by side with (a) the
+// machine's matrix multiply ceiling, an ONNX Runtime MatMul measured in this run, and (b) the
+// same cycle in PyTorch (peer script). Run with `npm run bench:train`. The last line is
+// `ratio_vs_ceiling=X ratio_vs_pytorch=Y` for the faster engine.
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -58,7 +59,7 @@ function cycleFlops(): number {
   return 5 * criticStep + modelStep;
 }
 
-async function measureTfjsCycle(): Promise<number> {
+async function measureCycle(engine: "tfjs" | "onnx"): Promise<number> {
   await initTensorflow("wasm");
   const random = new Random(0);
   const n = 512;
@@ -80,11 +81,13 @@ async function measureTfjsCycle(): Promise<number> {
     learningRate: 5e-3,
     criticLearningRate: 5e-3,
     logEvery: 1000,
+    engine,
   });
   const trainer = new Trainer(data, n, options);
-  trainer.step(0, Date.now());
+  // The first cycle builds the ONNX Runtime sessions and TF.js kernels; it is not timed.
+  await trainer.step(0, Date.now());
   const started = performance.now();
-  for (let step = 1; step <= CYCLES; step++) trainer.step(step, Date.now());
+  for (let step = 1; step <= CYCLES; step++) await trainer.step(step, Date.now());
   return (performance.now() - started) / CYCLES;
 }
 
@@ -142,16 +145,22 @@ const flops = cycleFlops();
 const ceilingCycleShape = await measureCeiling(BATCH);
 const ceilingLarge = await measureCeiling(1024);
 const ceiling = Math.max(ceilingCycleShape, ceilingLarge);
-const tfjsMs = await measureTfjsCycle();
+const onnxMs = await measureCycle("onnx");
+const loadAfterOnnx = loadavg()[0];
+const tfjsMs = await measureCycle("tfjs");
+const loadAfterTfjs = loadavg()[0];
 const torchMs = measurePeer();
 const wasmMatMul = await measureTfjsMatMul("wasm");
 const cpuMatMul = await measureTfjsMatMul("cpu");
-const achieved = flops / (tfjsMs / 1000);
 const gflops = (value: number) => (value / 1e9).toFixed(1);
+const achieved = (ms: number) => flops / (ms / 1000);
+const fastest = Math.min(onnxMs, tfjsMs);
 console.log(`cycle_gflop=${(flops / 1e9).toFixed(2)} (estimate: matrix products only)`);
 console.log(`ort_matmul_gflops: batch64=${gflops(ceilingCycleShape)} batch1024=${gflops(ceilingLarge)} threads=${THREADS}`);
 console.log(`tfjs_matmul_gflops (64x2048x2048): wasm=${gflops(wasmMatMul)} cpu=${gflops(cpuMatMul)}`);
-console.log(`tfjs_wasm_cycle_ms=${tfjsMs.toFixed(1)} achieved_gflops=${gflops(achieved)}`);
+console.log(`onnx_cycle_ms=${onnxMs.toFixed(1)} achieved_gflops=${gflops(achieved(onnxMs))} load_after=${loadAfterOnnx.toFixed(2)}`);
+console.log(`tfjs_wasm_cycle_ms=${tfjsMs.toFixed(1)} achieved_gflops=${gflops(achieved(tfjsMs))} load_after=${loadAfterTfjs.toFixed(2)}`);
 console.log(`torch_cycle_ms=${torchMs.toFixed(1)} torch_gflops=${gflops(flops / (torchMs / 1000))}`);
+console.log(`faster_engine=${onnxMs <= tfjsMs ? "onnx" : "tfjs"}`);
 console.log(`load_average_after=${loadavg()[0].toFixed(2)}`);
-console.log(`ratio_vs_ceiling=${(achieved / ceiling).toFixed(3)} ratio_vs_pytorch=${(torchMs / tfjsMs).toFixed(3)}`);
+console.log(`ratio_vs_ceiling=${(achieved(fastest) / ceiling).toFixed(3)} ratio_vs_pytorch=${(torchMs / fastest).toFixed(3)}`);

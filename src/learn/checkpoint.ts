@@ -12,7 +12,8 @@ export interface TrainingState {
   history: HistoryEntry[];
   mineAverages: Array<number | null>;
   parameters: Record<string, Parameters>;
-  optimizers: Record<string, tf.Optimizer>;
+  /** Optimizers, or objects that hold an optimizer's state in its layout (OnnxCritic). */
+  optimizers: Record<string, Pick<tf.Optimizer, "getWeights" | "setWeights">>;
 }
 
 interface CheckpointIndex {

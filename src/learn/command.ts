@@ -32,6 +32,7 @@ interface LearnFlags {
   learningRate: string;
   criticLearningRate: string;
   cnnPool: string;
+  engine: string;
   seed: string;
 }
 
@@ -66,6 +67,7 @@ export function registerLearnCommands(program: Command): void {
     .option("--learning-rate <x>", "Adam learning rate of the network", String(defaults.learningRate))
     .option("--critic-learning-rate <x>", "Adam learning rate of the critics", String(defaults.criticLearningRate))
     .option("--seed <n>", "seed of weights, batches and shuffles", String(defaults.seed))
+    .option("--engine <name>", "training engine: tfjs, or onnx (ONNX Runtime on every core; not with --penalty mine)", defaults.engine)
     .action(async (flags: LearnFlags) => {
       await runLearn(flags);
     });
@@ -125,6 +127,7 @@ function toLearnOptions(flags: LearnFlags): LearnOptionsInput {
     learningRate: toNumber("--learning-rate", flags.learningRate),
     criticLearningRate: toNumber("--critic-learning-rate", flags.criticLearningRate),
     seed: toNumber("--seed", flags.seed),
+    engine: flags.engine as LearnOptionsInput["engine"],
   };
 }
 

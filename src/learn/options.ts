@@ -77,6 +77,12 @@ export const learnOptionsSchema = z.object({
   seed: z.number().int().default(0),
   /** Steps between two history entries. Default 10. */
   logEvery: z.number().int().min(1).default(10),
+  /**
+   * Training engine: `tfjs` (TensorFlow.js, one wasm thread) or `onnx` (ONNX Runtime graphs
+   * with hand-built backward passes on every core: the critic updates and model term, and the
+   * whole model step of the projection backbone; not MINE or the linear penalty). Default `tfjs`. See docs/learn.md.
+   */
+  engine: z.enum(["tfjs", "onnx"]).default("tfjs"),
   /** Folder for checkpoints; training resumes from the checkpoint found there. Default none. */
   checkpointDir: z.string().min(1).optional(),
   /** Steps between two checkpoints. Default 200. */
@@ -118,6 +124,13 @@ export function parseLearnOptions(input: LearnOptionsInput = {}): LearnOptions {
     throw new UserError(
       `Invalid learn option criticPool: ${criticPool} batches would exceed criticSteps ` +
         `(${options.criticSteps}); use at most ${options.criticSteps} or raise criticSteps.`,
+    );
+  }
+  if (options.engine === "onnx" && (options.penalty === "mine" || options.penalty === "linear")) {
+    throw new UserError(
+      `Invalid learn option engine: "onnx" trains Wasserstein critics only, not penalty ` +
+        `"${options.penalty}". Use engine "tfjs" with ${options.penalty}, or penalty ` +
+        `"wasserstein" with engine "onnx".`,
     );
   }
   return { ...options, criticPool, featureDim, bgDim, fgDim: featureDim - bgDim };

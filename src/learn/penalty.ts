@@ -3,6 +3,8 @@ import { MlpCritic, halvingWidths } from "./critic.js";
 import { mineTerms } from "./mine.js";
 import { wassersteinCriticTerms, wassersteinDistance } from "./wasserstein.js";
 import type { Random } from "../core/rng.js";
+import { TFJS_ADAM_EPSILON } from "./onnx-engine/adam-nodes.js";
+import { OnnxCritic } from "./onnx-engine/onnx-critic.js";
 
 /** Settings shared by the two penalty terms. */
 export interface PenaltySettings {
@@ -13,12 +15,21 @@ export interface PenaltySettings {
   mineAverageRate: number;
   criticLearningRate: number;
   adamBetas: [number, number];
+  /** Engine of the critic updates; default `tfjs`. `onnx` needs kind `wasserstein`. */
+  engine?: "tfjs" | "onnx";
 }
 
 /** Random draws of one critic evaluation: a label permutation and one ε per example. */
 export interface PairDraws {
   permutation: Int32Array;
   epsilon: Float32Array;
+}
+
+/** One critic update's batch: detached features `[n, featureDim]`, labels and draws. */
+export interface CriticInput {
+  features: tf.Tensor2D;
+  labels: Int32Array;
+  draws: PairDraws;
 }
 
 /** Draws a permutation of `n` and `n` uniform values from `random`. */
@@ -38,7 +49,9 @@ export class PenaltyTerm {
   readonly critic: MlpCritic;
   readonly optimizer: tf.AdamOptimizer;
   readonly embeddingDim: number;
-  private readonly embedding: Float32Array;
+  readonly embedding: Float32Array;
+  /** The ONNX Runtime critic updates, present when the engine is `onnx`. */
+  readonly onnxCritic: OnnxCritic | undefined;
   /** MINE's moving average of mean exp T; undefined before the first critic step. */
   mineAverage: number | undefined;
 
@@ -55,6 +68,35 @@ export class PenaltyTerm {
     this.critic = new MlpCritic(inputDim, halvingWidths(inputDim), settings.leakySlope, random, name);
     const [beta1, beta2] = settings.adamBetas;
     this.optimizer = tf.train.adam(settings.criticLearningRate, beta1, beta2);
+    if (settings.engine === "onnx") {
+      this.onnxCritic = new OnnxCritic(this.critic, this.optimizer, {
+        featureDim,
+        embedding: this.embedding,
+        embeddingDim: this.embeddingDim,
+        slope: settings.leakySlope,
+        penaltyWeight: settings.gradientPenaltyWeight,
+        adam: { learningRate: settings.criticLearningRate, beta1, beta2, epsilon: TFJS_ADAM_EPSILON },
+      });
+    }
+  }
+
+  /**
+   * Runs one critic update per batch, in order, with the term's engine and returns the critic's
+   * estimate before each: criticStep on TensorFlow.js, or all the updates as one ONNX Runtime
+   * graph (Wasserstein only).
+   */
+  async criticUpdates(batches: CriticInput[]): Promise<number[]> {
+    if (this.onnxCritic === undefined) {
+      return batches.map((batch) => this.criticStep(batch.features, batch.labels, batch.draws));
+    }
+    return this.onnxCritic.update(
+      batches.map((batch) => ({
+        features: batch.features.dataSync() as Float32Array,
+        labels: batch.labels,
+        permutation: batch.draws.permutation,
+        epsilon: batch.draws.epsilon,
+      })),
+    );
   }
 
   /** Builds the joint pairs [x, e(y)] and shuffled pairs [x, e(y_permuted)]. */

@@ -54,7 +54,7 @@ export async function trainInvariant(
   // 4. Alternate critic and model updates, logging and checkpointing along the way.
   const startedAt = Date.now() - 1000 * (trainer.history.at(-1)?.seconds ?? 0);
   for (let step = first; step < options.steps; step++) {
-    trainer.step(step, startedAt);
+    await trainer.step(step, startedAt);
     const last = trainer.history.at(-1);
     progress({
       stage: "learn",
@@ -69,9 +69,12 @@ export async function trainInvariant(
   }
 
   // 5. Keep the network and history. Critics and optimizer moments are only needed for training.
+  trainer.pushParameters();
+  await trainer.onnxProjection?.dispose();
   for (const term of [trainer.fgTerm, trainer.bgTerm]) {
     term?.critic.parameters.dispose();
     term?.optimizer.dispose();
+    await term?.onnxCritic?.dispose();
   }
   trainer.optimizer.dispose();
   return new TrainedModel(trainer.network, options, trainer.history);

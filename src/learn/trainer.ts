@@ -6,8 +6,11 @@ import type { HistoryEntry } from "./model.js";
 import { LinearDependenceTerm } from "./linear-dependence.js";
 import { InvariantNetwork } from "./network.js";
 import type { LearnOptions } from "./options.js";
-import { PenaltyTerm, drawPairs } from "./penalty.js";
+import { PenaltyTerm, drawPairs, type CriticInput } from "./penalty.js";
 import type { TrainingState } from "./checkpoint.js";
+import { TFJS_ADAM_EPSILON } from "./onnx-engine/adam-nodes.js";
+import { injectGradient, type ExternalTerm } from "./onnx-engine/injected-gradient.js";
+import { OnnxProjection } from "./onnx-engine/onnx-projection.js";
 
 /** Scalars of one model step. */
 interface StepScalars {
@@ -33,6 +36,8 @@ export class Trainer {
   readonly fgLinear: LinearDependenceTerm | undefined;
   readonly bgLinear: LinearDependenceTerm | undefined;
   readonly history: HistoryEntry[] = [];
+  /** The projection backbone's model steps in ONNX Runtime, with engine `onnx`. */
+  readonly onnxProjection: OnnxProjection | undefined;
   private criticFg: number | null = null;
   private criticBg: number | null = null;
 
@@ -68,6 +73,20 @@ export class Trainer {
       this.fgTerm = new PenaltyTerm("criticFg", options.fgDim, data.numBg, settings, random);
       this.bgTerm = new PenaltyTerm("criticBg", options.bgDim, data.numFg, settings, random);
     }
+    if (options.engine === "onnx" && options.backbone === "projection") {
+      const fg = this.fgTerm?.onnxCritic;
+      const bg = this.bgTerm?.onnxCritic;
+      this.onnxProjection = new OnnxProjection(
+        this.network,
+        this.optimizer,
+        {
+          alpha: options.alpha,
+          penaltyWeight: options.penaltyWeight,
+          adam: { learningRate: options.learningRate, beta1, beta2, epsilon: TFJS_ADAM_EPSILON },
+        },
+        fg && bg ? { fg, bg } : undefined,
+      );
+    }
   }
 
   /** Returns whether step `step` (0-based) trains critics and adds the penalty. */
@@ -76,11 +95,11 @@ export class Trainer {
   }
 
   /** Runs step `step`: the critic updates when the penalty is active, then one model update. */
-  step(step: number, startedAt: number): void {
+  async step(step: number, startedAt: number): Promise<void> {
     if (this.penaltyActive(step) && this.fgTerm !== undefined) {
-      this.criticSteps(step);
+      await this.criticSteps(step);
     }
-    const scalars = this.modelStep(step);
+    const scalars = await this.modelStep(step);
     if ((step + 1) % this.options.logEvery === 0 || step + 1 === this.options.steps) {
       this.history.push({
         step: step + 1,
@@ -92,14 +111,25 @@ export class Trainer {
     }
   }
 
+  /**
+   * Writes parameters trained in ONNX Runtime into their TF.js variables, which checkpoints and
+   * the trained model read. Does nothing with the tfjs engine.
+   */
+  pushParameters(): void {
+    this.onnxProjection?.pushParameters();
+    this.fgTerm?.onnxCritic?.pushParameters();
+    this.bgTerm?.onnxCritic?.pushParameters();
+  }
+
   /** Returns the training state in the form checkpoints store. */
   state(step: number): TrainingState {
+    this.pushParameters();
     const parameters: TrainingState["parameters"] = { network: this.network.parameters };
-    const optimizers: TrainingState["optimizers"] = { network: this.optimizer };
+    const optimizers: TrainingState["optimizers"] = { network: this.onnxProjection ?? this.optimizer };
     for (const term of [this.fgTerm, this.bgTerm]) {
       if (term === undefined) continue;
       parameters[term.name] = term.critic.parameters;
-      optimizers[term.name] = term.optimizer;
+      optimizers[term.name] = term.onnxCritic ?? term.optimizer;
     }
     for (const term of [this.fgLinear, this.bgLinear]) {
       if (term !== undefined) parameters[term.name] = term.stats;
@@ -133,47 +163,96 @@ export class Trainer {
    *    rows drawn from the whole pool with the generator of step k.
    * With criticPool = criticSteps (the default) every step has its own fresh batch.
    */
-  private criticSteps(step: number): void {
+  private async criticSteps(step: number): Promise<void> {
     const { criticSteps, criticPool, batchSize } = this.options;
     const randoms: Random[] = [];
     const pool: PoolBatch[] = [];
+    const batches = [];
     for (let k = 0; k < criticPool; k++) {
       const random = this.randomFor(step, `critic${k}`);
-      const batch = sampleBatch(this.data, this.n, batchSize, random);
-      const features = tf.tidy(() => this.network.split(this.network.features(batch.inputs)));
-      batch.inputs.dispose();
+      batches.push(sampleBatch(this.data, this.n, batchSize, random));
       randoms.push(random);
-      pool.push({ fg: features.fg, bg: features.bg, fgLabels: batch.fgLabels, bgLabels: batch.bgLabels });
     }
+    const features = await this.poolFeatures(batches.map((batch) => batch.inputs));
+    batches.forEach((batch, k) => {
+      batch.inputs.dispose();
+      pool.push({ fg: features[k].fg, bg: features[k].bg, fgLabels: batch.fgLabels, bgLabels: batch.bgLabels });
+    });
     const all = criticSteps > criticPool ? concatPool(pool) : undefined;
+    const fgInputs: CriticInput[] = [];
+    const bgInputs: CriticInput[] = [];
+    const gathered: PoolBatch[] = [];
     for (let k = 0; k < criticSteps; k++) {
-      if (k < criticPool) {
-        this.criticUpdate(pool[k], randoms[k]);
-        continue;
+      let batch = pool[k];
+      let random = randoms[k];
+      if (k >= criticPool) {
+        random = this.randomFor(step, `critic${k}`);
+        const rows = Int32Array.from({ length: batchSize }, () => random.int(criticPool * batchSize));
+        batch = gatherPool(all as PoolBatch, rows);
+        gathered.push(batch);
       }
-      const random = this.randomFor(step, `critic${k}`);
-      const rows = Int32Array.from({ length: batchSize }, () => random.int(criticPool * batchSize));
-      const sub = gatherPool(all as PoolBatch, rows);
-      this.criticUpdate(sub, random);
-      tf.dispose([sub.fg, sub.bg]);
+      fgInputs.push({ features: batch.fg, labels: batch.bgLabels, draws: drawPairs(batch.bgLabels.length, random) });
+      bgInputs.push({ features: batch.bg, labels: batch.fgLabels, draws: drawPairs(batch.fgLabels.length, random) });
     }
-    tf.dispose(pool.flatMap((batch) => [batch.fg, batch.bg]));
+    // The two critics are independent, so each takes its updates in one call.
+    this.criticFg = (await (this.fgTerm as PenaltyTerm).criticUpdates(fgInputs)).at(-1) ?? null;
+    this.criticBg = (await (this.bgTerm as PenaltyTerm).criticUpdates(bgInputs)).at(-1) ?? null;
+    tf.dispose([...pool, ...gathered].flatMap((batch) => [batch.fg, batch.bg]));
     if (all) tf.dispose([all.fg, all.bg]);
   }
 
-  private criticUpdate(batch: PoolBatch, random: Random): void {
-    const fgTerm = this.fgTerm as PenaltyTerm;
-    const bgTerm = this.bgTerm as PenaltyTerm;
-    this.criticFg = fgTerm.criticStep(batch.fg, batch.bgLabels, drawPairs(batch.bgLabels.length, random));
-    this.criticBg = bgTerm.criticStep(batch.bg, batch.fgLabels, drawPairs(batch.fgLabels.length, random));
+  /**
+   * Runs the network on the critic batches: one by one in TF.js, or all in one ONNX Runtime
+   * call with OnnxProjection (one product of all rows keeps both cores busier than several).
+   */
+  private async poolFeatures(inputs: tf.Tensor[]): Promise<Array<{ fg: tf.Tensor2D; bg: tf.Tensor2D }>> {
+    if (this.onnxProjection === undefined) {
+      return inputs.map((batch) => tf.tidy(() => this.network.split(this.network.features(batch))));
+    }
+    const sizes = inputs.map((batch) => batch.shape[0]);
+    const rows = sizes.reduce((total, size) => total + size, 0);
+    // Projection inputs are [n, inputDim], and criticPool >= 1 gives a first batch.
+    const joined = new Float32Array(rows * (inputs[0].shape[1] as number));
+    let offset = 0;
+    for (const batch of inputs) {
+      const values = batch.dataSync() as Float32Array;
+      joined.set(values, offset);
+      offset += values.length;
+    }
+    const { fg, bg } = await this.onnxProjection.features(joined, rows);
+    const { fgDim, bgDim } = this.options;
+    let start = 0;
+    return sizes.map((size) => {
+      const part = {
+        fg: tf.tensor2d(fg.subarray(start * fgDim, (start + size) * fgDim), [size, fgDim]),
+        bg: tf.tensor2d(bg.subarray(start * bgDim, (start + size) * bgDim), [size, bgDim]),
+      };
+      start += size;
+      return part;
+    });
   }
 
-  private modelStep(step: number): StepScalars {
+  private async modelStep(step: number): Promise<StepScalars> {
     const random = this.randomFor(step, "model");
     const batch = sampleBatch(this.data, this.n, this.options.batchSize, random);
     const active = this.penaltyActive(step);
     const fgPermutation = drawPairs(batch.bgLabels.length, random).permutation;
     const bgPermutation = drawPairs(batch.fgLabels.length, random).permutation;
+    if (this.onnxProjection !== undefined) {
+      const inputs = batch.inputs.dataSync() as Float32Array;
+      batch.inputs.dispose();
+      const permutations = active ? { fg: fgPermutation, bg: bgPermutation } : undefined;
+      const result = await this.onnxProjection.step({ ...batch, inputs }, permutations);
+      const accuracy = (predicted: BigInt64Array, labels: Int32Array): number =>
+        labels.filter((label, i) => Number(predicted[i]) === label).length / labels.length;
+      return {
+        fgLoss: result.fgLoss,
+        bgLoss: result.bgLoss,
+        fgAccuracy: accuracy(result.fgPredicted, batch.fgLabels),
+        bgAccuracy: accuracy(result.bgPredicted, batch.bgLabels),
+      };
+    }
+    const external = active ? await this.externalTerms(batch, fgPermutation, bgPermutation) : undefined;
     let kept: tf.Tensor[] = [];
     let linearValues: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
@@ -189,8 +268,12 @@ export class Trainer {
         linearValues = [tf.keep(fgTerm), tf.keep(bgTerm)];
         loss = tf.add(loss, tf.mul(this.options.penaltyWeight, tf.add(fgTerm, bgTerm)));
       } else if (active) {
-        const fgTerm = (this.fgTerm as PenaltyTerm).modelTerm(features.fg, batch.bgLabels, fgPermutation);
-        const bgTerm = (this.bgTerm as PenaltyTerm).modelTerm(features.bg, batch.fgLabels, bgPermutation);
+        const fgTerm = external
+          ? injectGradient(features.fg, external.fg)
+          : (this.fgTerm as PenaltyTerm).modelTerm(features.fg, batch.bgLabels, fgPermutation);
+        const bgTerm = external
+          ? injectGradient(features.bg, external.bg)
+          : (this.bgTerm as PenaltyTerm).modelTerm(features.bg, batch.fgLabels, bgPermutation);
         loss = tf.add(loss, tf.mul(this.options.penaltyWeight, tf.add(fgTerm, bgTerm)));
       }
       return loss;
@@ -213,6 +296,32 @@ export class Trainer {
     };
     tf.dispose([value, batch.inputs, ...kept, ...linearValues, ...Object.values(grads)]);
     return scalars;
+  }
+
+  /**
+   * Evaluates both penalty terms and their feature gradients in ONNX Runtime on the batch's
+   * current features, or returns undefined with the tfjs engine. The backbone runs once more
+   * inside the gradient tape, where injectGradient uses the results.
+   */
+  private async externalTerms(
+    batch: { inputs: tf.Tensor; fgLabels: Int32Array; bgLabels: Int32Array },
+    fgPermutation: Int32Array,
+    bgPermutation: Int32Array,
+  ): Promise<{ fg: ExternalTerm; bg: ExternalTerm } | undefined> {
+    const fgCritic = this.fgTerm?.onnxCritic;
+    const bgCritic = this.bgTerm?.onnxCritic;
+    if (fgCritic === undefined || bgCritic === undefined) return undefined;
+    let fg: Float32Array = new Float32Array(0);
+    let bg: Float32Array = new Float32Array(0);
+    tf.tidy(() => {
+      const features = this.network.split(this.network.features(batch.inputs));
+      fg = features.fg.dataSync() as Float32Array;
+      bg = features.bg.dataSync() as Float32Array;
+    });
+    return {
+      fg: await fgCritic.distanceGradient(fg, batch.bgLabels, fgPermutation),
+      bg: await bgCritic.distanceGradient(bg, batch.fgLabels, bgPermutation),
+    };
   }
 }
 
