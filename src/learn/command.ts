@@ -67,7 +67,7 @@ export function registerLearnCommands(program: Command): void {
     .option("--learning-rate <x>", "Adam learning rate of the network", String(defaults.learningRate))
     .option("--critic-learning-rate <x>", "Adam learning rate of the critics", String(defaults.criticLearningRate))
     .option("--seed <n>", "seed of weights, batches and shuffles", String(defaults.seed))
-    .option("--engine <name>", "training engine: tfjs, or onnx (ONNX Runtime on every core; not with --penalty mine)", defaults.engine)
+    .option("--engine <name>", "training engine: tfjs, or onnx (ONNX Runtime on every core; only with --penalty wasserstein or none)", defaults.engine)
     .action(async (flags: LearnFlags) => {
       await runLearn(flags);
     });
