@@ -6,6 +6,8 @@ export interface ProgressEvent {
   done: number;
   total: number;
   status?: string;
+  /** Name of the unit counted, overriding the listener's (for example "steps"). */
+  unit?: string;
 }
 
 /** Receives progress events; library calls take one and the CLI draws it as a bar. */
@@ -14,46 +16,64 @@ export type ProgressListener = (event: ProgressEvent) => void;
 /** A listener that ignores events, the default for library calls. */
 export const silentProgress: ProgressListener = () => undefined;
 
+/** Seconds between two plain progress lines when stderr is not a terminal. */
+const PLAIN_LINE_SECONDS = 5;
+
 /**
  * Creates a listener that draws a terminal progress bar on stderr with rate and ETA. The bar
  * never moves backwards: an event with a smaller `done` than the last is ignored. When stderr
- * is not a terminal it prints a plain line at most every 5 seconds.
+ * is not a terminal it prints a plain line per stage at most every 5 seconds, and at the end.
+ * These lines are written on events rather than by a timer, so they also appear while
+ * synchronous work such as training blocks the event loop.
  */
 export function terminalProgress(unit = "items"): ProgressListener & { stop(): void } {
+  const terminal = process.stderr.isTTY === true;
   let bar: cliProgress.SingleBar | undefined;
   let stage = "";
   let lastDone = -1;
+  let startedAt = Date.now();
+  let printedAt = 0;
   const listener = ((event: ProgressEvent) => {
-    if (bar === undefined || event.stage !== stage) {
+    const eventUnit = event.unit ?? unit;
+    if (event.stage !== stage || (terminal && bar === undefined)) {
       bar?.stop();
+      bar = undefined;
       stage = event.stage;
       lastDone = -1;
-      bar = new cliProgress.SingleBar(
-        {
-          format: `${event.stage} [{bar}] {value}/{total} ${unit} | {rate} ${unit}/s | ETA {etaText}{status}`,
-          stream: process.stderr,
-          noTTYOutput: !process.stderr.isTTY,
-          notTTYSchedule: 5000,
-          etaBuffer: 50,
-          hideCursor: true,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(event.total, 0, { rate: "0.00", etaText: "--", status: "" });
       startedAt = Date.now();
+      printedAt = 0;
+      if (terminal) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${event.stage} [{bar}] {value}/{total} ${eventUnit} | {rate} ${eventUnit}/s | ETA {etaText}{status}`,
+            stream: process.stderr,
+            etaBuffer: 50,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(event.total, 0, { rate: "0.00", etaText: "--", status: "" });
+      }
     }
     if (event.done < lastDone) return;
     lastDone = event.done;
     const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
     const rate = event.done / seconds;
-    bar.setTotal(event.total);
-    bar.update(event.done, {
-      rate: rate.toFixed(2),
-      etaText: formatEta(event.total - event.done, rate),
-      status: event.status === undefined || event.status === "" ? "" : ` | ${event.status}`,
-    });
+    const etaText = formatEta(event.total - event.done, rate);
+    const status = event.status === undefined || event.status === "" ? "" : ` | ${event.status}`;
+    if (bar !== undefined) {
+      bar.setTotal(event.total);
+      bar.update(event.done, { rate: rate.toFixed(2), etaText, status });
+      return;
+    }
+    const finished = event.done >= event.total;
+    if (!finished && Date.now() - printedAt < PLAIN_LINE_SECONDS * 1000) return;
+    printedAt = Date.now();
+    process.stderr.write(
+      `${event.stage} ${event.done}/${event.total} ${eventUnit} | ${rate.toFixed(2)} ` +
+        `${eventUnit}/s | ETA ${etaText}${status}\n`,
+    );
   }) as ProgressListener & { stop(): void };
-  let startedAt = Date.now();
   listener.stop = () => {
     bar?.stop();
     bar = undefined;

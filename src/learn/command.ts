@@ -1,6 +1,12 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../core/atomic.js";
+import {
+  numberFlag,
+  numberListFlag,
+  optionalNumberFlag,
+  withFlagNames,
+} from "../cli/flag-errors.js";
 import { UserError } from "../core/errors.js";
 import { terminalProgress } from "../core/progress.js";
 import { DEFAULT_FEATURE_DIM, learnOptionsSchema, parseLearnOptions, type LearnOptionsInput } from "./options.js";
@@ -31,6 +37,7 @@ interface LearnFlags {
   batchSize: string;
   learningRate: string;
   criticLearningRate: string;
+  cnnChannels: string;
   cnnPool: string;
   engine: string;
   seed: string;
@@ -52,6 +59,11 @@ export function registerLearnCommands(program: Command): void {
     .option("--onnx-model <path>", "ONNX classifier used as a frozen feature extractor (projection backbone)")
     .option("--feature-output <name>", "tensor of the ONNX model to read features from (default: input of its last Gemm/MatMul)")
     .option("--image-size <px>", "square image side for the cnn backbone", String(DEFAULT_IMAGE_SIZE))
+    .option(
+      "--cnn-channels <list>",
+      "comma-separated channel widths of the cnn's 3x3 convolutions, one layer each",
+      defaults.cnnChannels.join(","),
+    )
     .option("--cnn-pool <kind>", "global pool of the cnn's last feature map: max or average", defaults.cnnPool)
     .option("--feature-dim <n>", `feature layer size (default ${DEFAULT_FEATURE_DIM.cnn} cnn, ${DEFAULT_FEATURE_DIM.projection} projection)`)
     .option("--bg-dim <n>", "background part of the feature layer (default featureDim * 250 / 2048)")
@@ -68,16 +80,14 @@ export function registerLearnCommands(program: Command): void {
     .option("--critic-learning-rate <x>", "Adam learning rate of the critics", String(defaults.criticLearningRate))
     .option("--seed <n>", "seed of weights, batches and shuffles", String(defaults.seed))
     .option("--engine <name>", "training engine: tfjs, or onnx (ONNX Runtime on every core; only with --penalty wasserstein or none)", defaults.engine)
-    .action(async (flags: LearnFlags) => {
-      await runLearn(flags);
-    });
+    .action(withFlagNames(runLearn, { checkpointDir: "--out" }));
 }
 
 async function runLearn(flags: LearnFlags): Promise<void> {
   // 1. Validate every flag before reading data.
   const input = toLearnOptions(flags);
   const options = parseLearnOptions(input);
-  const imageSize = toNumber("--image-size", flags.imageSize);
+  const imageSize = numberFlag("imageSize", flags.imageSize);
   if (options.backbone === "projection" && flags.onnxModel === undefined) {
     throw new UserError("--backbone projection needs --onnx-model PATH, the frozen feature extractor.");
   }
@@ -109,32 +119,24 @@ async function runLearn(flags: LearnFlags): Promise<void> {
 }
 
 function toLearnOptions(flags: LearnFlags): LearnOptionsInput {
-  const optional = (name: string, value: string | undefined) => (value === undefined ? undefined : toNumber(name, value));
   return {
     backbone: flags.backbone as LearnOptionsInput["backbone"],
+    cnnChannels: numberListFlag("cnnChannels", flags.cnnChannels),
     cnnPool: flags.cnnPool as LearnOptionsInput["cnnPool"],
-    featureDim: optional("--feature-dim", flags.featureDim),
-    bgDim: optional("--bg-dim", flags.bgDim),
+    featureDim: optionalNumberFlag("featureDim", flags.featureDim),
+    bgDim: optionalNumberFlag("bgDim", flags.bgDim),
     penalty: flags.penalty as LearnOptionsInput["penalty"],
-    alpha: toNumber("--alpha", flags.alpha),
-    penaltyWeight: toNumber("--penalty-weight", flags.penaltyWeight),
-    gradientPenaltyWeight: toNumber("--gradient-penalty-weight", flags.gradientPenaltyWeight),
-    criticSteps: toNumber("--critic-steps", flags.criticSteps),
-    criticPool: optional("--critic-pool", flags.criticPool),
-    pretrainSteps: toNumber("--pretrain-steps", flags.pretrainSteps),
-    steps: toNumber("--steps", flags.steps),
-    batchSize: toNumber("--batch-size", flags.batchSize),
-    learningRate: toNumber("--learning-rate", flags.learningRate),
-    criticLearningRate: toNumber("--critic-learning-rate", flags.criticLearningRate),
-    seed: toNumber("--seed", flags.seed),
+    alpha: numberFlag("alpha", flags.alpha),
+    penaltyWeight: numberFlag("penaltyWeight", flags.penaltyWeight),
+    gradientPenaltyWeight: numberFlag("gradientPenaltyWeight", flags.gradientPenaltyWeight),
+    criticSteps: numberFlag("criticSteps", flags.criticSteps),
+    criticPool: optionalNumberFlag("criticPool", flags.criticPool),
+    pretrainSteps: numberFlag("pretrainSteps", flags.pretrainSteps),
+    steps: numberFlag("steps", flags.steps),
+    batchSize: numberFlag("batchSize", flags.batchSize),
+    learningRate: numberFlag("learningRate", flags.learningRate),
+    criticLearningRate: numberFlag("criticLearningRate", flags.criticLearningRate),
+    seed: numberFlag("seed", flags.seed),
     engine: flags.engine as LearnOptionsInput["engine"],
   };
-}
-
-function toNumber(flag: string, value: string): number {
-  const number = Number(value);
-  if (value.trim() === "" || !Number.isFinite(number)) {
-    throw new UserError(`Invalid ${flag} "${value}": expected a number.`);
-  }
-  return number;
 }

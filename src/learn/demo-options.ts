@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { UserError } from "../core/errors.js";
+import { zodOptionError } from "../core/option-error.js";
 import type { LearnOptionsInput } from "./options.js";
 
 /** Options of `d3s demo`; every default is defined here once. */
@@ -71,15 +71,14 @@ const PRESETS = {
   },
 } as const;
 
-/** Validates demo options once and resolves the preset, naming the invalid field. */
+/**
+ * Validates demo options once and resolves the preset. Throws an OptionError naming the invalid
+ * option, its value and the allowed values. The sweep always contains `correlation`, because the
+ * report compares the two models at the benchmark's own correlation.
+ */
 export function parseDemoOptions(input: DemoOptionsInput = {}): DemoSettings {
   const parsed = demoOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(
-      `Invalid demo option ${issue.path.join(".") || "options"}: ${issue.message}.`,
-    );
-  }
+  if (!parsed.success) throw zodOptionError("demo option", demoOptionsSchema, input, parsed.error);
   const options = parsed.data;
   const preset = options.quick ? PRESETS.quick : PRESETS.full;
   const steps = options.steps ?? preset.steps;

@@ -89,9 +89,9 @@ export function checkExpectations(
       probe("unpenalised", "bg", "fg"),
       probe("unpenalised", "bg", "fg") > probe("penalised", "bg", "fg"),
     ],
-    ["invariant head minus ERM, anti-correlated split", ">= 15 points", gap, gap >= 0.15],
+    ["invariant head minus ERM (both penalised), anti-correlated split", ">= 15 points", gap, gap >= 0.15],
     [
-      "invariant head minus ERM on the unpenalised model, anti-correlated split",
+      "invariant head (penalised) minus ERM (unpenalised), anti-correlated split",
       ">= 15 points",
       plainGap,
       plainGap >= 0.15,

@@ -1,8 +1,15 @@
 import type { Command } from "commander";
+import { access } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { numberListFlag, optionalNumberFlag, withFlagNames } from "../cli/flag-errors.js";
 import { UserError } from "../core/errors.js";
+import { invalidOption } from "../core/option-error.js";
 import { terminalProgress, type ProgressListener } from "../core/progress.js";
-import { buildMiniSplit, miniSplitOptionsSchema } from "../data/mini/dataset.js";
+import {
+  buildMiniSplit,
+  miniSplitOptionsSchema,
+  parseMiniSplitOptions,
+} from "../data/mini/dataset.js";
 import { writeMiniSplit } from "../data/mini/export.js";
 import { loadMiniSources } from "../data/mini/load.js";
 import { MINI_ROLES, type MiniRole } from "../data/mini/manifest.js";
@@ -46,28 +53,30 @@ export function registerExperimentCommands(program: Command): void {
       "--seed <n>",
       `seed of backgrounds, crops and positions (default: ${splitDefaults.seed})`,
     )
-    .action(async (flags: Record<string, string | undefined>) => {
-      const splits = parseSplits(flags.splits ?? "");
-      const common = {
-        correlation: optionalNumber(flags.correlation),
-        size: optionalNumber(flags.size),
-        perClass: optionalNumber(flags.perClass),
-        seed: optionalNumber(flags.seed),
-      };
-      for (const split of splits) miniSplitOptionsSchema.parse({ split, ...common });
-      const progress = terminalProgress("images");
-      try {
-        const sources = await loadMiniSources();
-        for (const split of splits) {
-          const built = await buildMiniSplit(sources, { split, ...common }, progress);
-          const folder = await writeMiniSplit(flags.out ?? "mini", built, progress);
+    .action(
+      withFlagNames(async (flags: Record<string, string | undefined>) => {
+        const splits = parseSplits(flags.splits ?? "");
+        const common = {
+          correlation: optionalNumberFlag("correlation", flags.correlation),
+          size: optionalNumberFlag("size", flags.size),
+          perClass: optionalNumberFlag("perClass", flags.perClass),
+          seed: optionalNumberFlag("seed", flags.seed),
+        };
+        for (const split of splits) parseMiniSplitOptions({ split, ...common });
+        const progress = terminalProgress("images");
+        try {
+          const sources = await loadMiniSources();
+          for (const split of splits) {
+            const built = await buildMiniSplit(sources, { split, ...common }, progress);
+            const folder = await writeMiniSplit(flags.out ?? "mini", built, progress);
+            progress.stop();
+            process.stdout.write(`Wrote ${built.entries.length} images to ${folder}\n`);
+          }
+        } finally {
           progress.stop();
-          process.stdout.write(`Wrote ${built.entries.length} images to ${folder}\n`);
         }
-      } finally {
-        progress.stop();
-      }
-    });
+      }),
+    );
 
   const experiment = (name: string, description: string) =>
     program
@@ -92,17 +101,19 @@ export function registerExperimentCommands(program: Command): void {
   experiment(
     "probe",
     "Train linear probes fg->fg, bg->bg, fg->bg and bg->fg on frozen features of the mini dataset",
-  ).action(async (flags: Record<string, unknown>) => {
-    const progress = terminalProgress("items");
-    try {
-      const { settings, splits, models } = await prepare(flags, progress);
-      const results = probeModels(models, splits, settings.seed, progress);
-      progress.stop();
-      process.stdout.write(`${formatProbeTable(results)}\n`);
-    } finally {
-      progress.stop();
-    }
-  });
+  ).action(
+    withFlagNames(async (flags: Record<string, unknown>) => {
+      const progress = terminalProgress("items");
+      try {
+        const { settings, splits, models } = await prepare(flags, progress);
+        const results = probeModels(models, splits, settings.seed, progress);
+        progress.stop();
+        process.stdout.write(`${formatProbeTable(results)}\n`);
+      } finally {
+        progress.stop();
+      }
+    }),
+  );
 
   experiment(
     "spurious",
@@ -112,19 +123,26 @@ export function registerExperimentCommands(program: Command): void {
       "--correlation <p>",
       `correlation of the training split (default: ${defaults.correlation})`,
     )
-    .option("--sweep <list>", "comma-separated correlations to sweep, for example 0.5,0.9,0.99")
-    .action(async (flags: Record<string, unknown>) => {
-      const progress = terminalProgress("items");
-      try {
-        const { settings, splits, models, sources } = await prepare(flags, progress);
-        const sweep = flags.sweep === undefined ? [settings.correlation] : settings.sweep;
-        const results = await runSweep(sources, { ...settings, sweep }, models, splits, progress);
-        progress.stop();
-        process.stdout.write(`${formatSpuriousTable(results)}\n`);
-      } finally {
-        progress.stop();
-      }
-    });
+    .option(
+      "--sweep <list>",
+      "comma-separated correlations to sweep, for example 0.5,0.9,0.99 " +
+        "(the --correlation value is always added to them)",
+    )
+    .action(
+      withFlagNames(async (flags: Record<string, unknown>) => {
+        const progress = terminalProgress("items");
+        try {
+          const { settings, splits, models, sources } = await prepare(flags, progress);
+          const sweep = flags.sweep === undefined ? [settings.correlation] : settings.sweep;
+          const sweepSettings = { ...settings, sweep };
+          const results = await runSweep(sources, sweepSettings, models, splits, progress);
+          progress.stop();
+          process.stdout.write(`${formatSpuriousTable(results)}\n`);
+        } finally {
+          progress.stop();
+        }
+      }),
+    );
 
   program
     .command("demo")
@@ -137,7 +155,11 @@ export function registerExperimentCommands(program: Command): void {
       "--correlation <p>",
       `correlation of the spurious benchmark's training split (default: ${defaults.correlation})`,
     )
-    .option("--sweep <list>", `comma-separated correlations (default: ${defaults.sweep.join(",")})`)
+    .option(
+      "--sweep <list>",
+      `comma-separated correlations, with the --correlation value always added to them ` +
+        `(default: ${defaults.sweep.join(",")})`,
+    )
     .option("--penalty <name>", `wasserstein, mine or linear (default: ${defaults.penalty})`)
     .option(
       "--penalty-weight <x>",
@@ -153,45 +175,61 @@ export function registerExperimentCommands(program: Command): void {
     )
     .option("--seed <n>", `seed of splits, training and probes (default: ${defaults.seed})`)
     .option("--write-images", "also write the composited splits under OUT/data")
-    .action(async (flags: Record<string, unknown>) => {
-      const input = demoInput(flags);
-      parseDemoOptions(input);
-      const progress = terminalProgress("items");
-      try {
-        const results = await runDemo(input, progress);
-        progress.stop();
-        process.stdout.write(formatDemo(results, resolve(String(input.out ?? defaults.out))));
-      } finally {
-        progress.stop();
-      }
-    });
+    .action(
+      withFlagNames(async (flags: Record<string, unknown>) => {
+        const input = demoInput(flags);
+        parseDemoOptions(input);
+        const progress = terminalProgress("items");
+        try {
+          const results = await runDemo(input, progress);
+          progress.stop();
+          process.stdout.write(formatDemo(results, resolve(String(input.out ?? defaults.out))));
+        } finally {
+          progress.stop();
+        }
+      }),
+    );
 }
 
-/** Validates the shared experiment flags, composites the splits and loads or trains both models. */
+/**
+ * Validates the shared experiment flags and the model folders, loads the saved models, then
+ * composites the splits and trains the models that were not given.
+ */
 async function prepare(flags: Record<string, unknown>, progress: ProgressListener) {
+  // 1. Check every flag and model folder before the slow work.
   const settings = parseDemoOptions(demoInput(flags));
+  const modelDir = typeof flags.model === "string" ? flags.model : undefined;
+  const baselineDir = typeof flags.baseline === "string" ? flags.baseline : undefined;
+  if (baselineDir !== undefined && modelDir === undefined) {
+    throw new UserError(
+      "--baseline needs --model: pass both saved models, or neither to train them here.",
+    );
+  }
+  if (modelDir !== undefined) await checkModelFolder("model", modelDir);
+  if (baselineDir !== undefined) await checkModelFolder("baseline", baselineDir);
+
+  // 2. Load the saved models.
+  const models: NamedModel[] = [];
+  if (modelDir !== undefined) {
+    models.push({ name: "penalised", model: await TrainedModel.load(modelDir) });
+  }
+  if (baselineDir !== undefined) {
+    models.push({ name: "unpenalised", model: await TrainedModel.load(baselineDir) });
+  }
+
+  // 3. Composite the splits, then check the saved models' input shape or train both models.
   const sources = await loadMiniSources();
   const splits = await buildDemoSplits(sources, settings, progress);
-  const models: NamedModel[] = [];
-  if (typeof flags.model === "string") {
-    models.push({ name: "penalised", model: await TrainedModel.load(flags.model) });
-    if (typeof flags.baseline === "string") {
-      models.push({ name: "unpenalised", model: await TrainedModel.load(flags.baseline) });
-    }
+  if (modelDir !== undefined) {
     const shape = models[0].model.network.spec.inputShape;
     const expected = splits.data.train.inputShape;
     if (shape.join("x") !== expected.join("x")) {
       throw new UserError(
-        `Model ${flags.model} takes inputs of shape [${shape}], but the mini dataset has [${expected}]. ` +
+        `Model ${modelDir} takes inputs of shape [${shape}], but the mini dataset has [${expected}]. ` +
           "Probe a model trained on the mini dataset (d3s demo writes them under OUT/models).",
       );
     }
   } else {
-    if (typeof flags.baseline === "string") {
-      throw new UserError(
-        "--baseline needs --model: pass both saved models, or neither to train them here.",
-      );
-    }
     for (const name of ["penalised", "unpenalised"] as const) {
       models.push({
         name,
@@ -202,34 +240,35 @@ async function prepare(flags: Record<string, unknown>, progress: ProgressListene
   return { settings, sources, splits, models };
 }
 
+/** Rejects a model folder without the model.json that d3s learn and d3s demo write. */
+async function checkModelFolder(key: "model" | "baseline", dir: string): Promise<void> {
+  try {
+    await access(join(dir, "model.json"));
+  } catch {
+    throw invalidOption(
+      "option",
+      key,
+      dir,
+      () =>
+        "the folder has no model.json. Pass the --out folder of d3s learn, " +
+        "or OUT/models/penalised or OUT/models/unpenalised of d3s demo",
+    );
+  }
+}
+
 function demoInput(flags: Record<string, unknown>): DemoOptionsInput {
   return {
     out: flags.out as string | undefined,
     quick: flags.quick === true,
-    correlation: optionalNumber(flags.correlation),
-    sweep:
-      typeof flags.sweep === "string"
-        ? flags.sweep.split(",").map((value) => numberFlag("sweep", value))
-        : undefined,
+    correlation: optionalNumberFlag("correlation", flags.correlation),
+    sweep: typeof flags.sweep === "string" ? numberListFlag("sweep", flags.sweep) : undefined,
     penalty: flags.penalty as DemoOptionsInput["penalty"],
-    penaltyWeight: optionalNumber(flags.penaltyWeight),
-    steps: optionalNumber(flags.steps),
-    pretrainSteps: optionalNumber(flags.pretrainSteps),
-    seed: optionalNumber(flags.seed),
+    penaltyWeight: optionalNumberFlag("penaltyWeight", flags.penaltyWeight),
+    steps: optionalNumberFlag("steps", flags.steps),
+    pretrainSteps: optionalNumberFlag("pretrainSteps", flags.pretrainSteps),
+    seed: optionalNumberFlag("seed", flags.seed),
     writeImages: flags.writeImages === true,
   };
-}
-
-function optionalNumber(value: unknown): number | undefined {
-  return value === undefined ? undefined : numberFlag("value", String(value));
-}
-
-function numberFlag(name: string, text: string): number {
-  const value = Number(text.trim());
-  if (text.trim() === "" || !Number.isFinite(value)) {
-    throw new UserError(`Invalid ${name} "${text}": expected a number.`);
-  }
-  return value;
 }
 
 function parseSplits(list: string): MiniRole[] {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { UserError } from "../core/errors.js";
+import { invalidOption, zodOptionError } from "../core/option-error.js";
 
 /**
  * Feature sizes of the reference setup: a 2048-d ResNet-50 feature split into 1798 foreground
@@ -100,13 +100,14 @@ export type LearnOptions = z.output<typeof learnOptionsSchema> & {
   bgDim: number;
 };
 
-/** Validates options once and resolves the feature split. Throws UserError naming the field. */
+/**
+ * Validates options once and resolves the feature split. Throws an OptionError naming the
+ * option by its key, the value and the allowed values. The CLI renames keys to flags.
+ */
 export function parseLearnOptions(input: LearnOptionsInput = {}): LearnOptions {
   const parsed = learnOptionsSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.join(".") || "options";
-    throw new UserError(`Invalid learn option ${field}: ${issue.message}.`);
+    throw zodOptionError("learn option", learnOptionsSchema, input, parsed.error);
   }
   const options = parsed.data;
   const featureDim = options.featureDim ?? DEFAULT_FEATURE_DIM[options.backbone];
@@ -114,23 +115,35 @@ export function parseLearnOptions(input: LearnOptionsInput = {}): LearnOptions {
     options.bgDim ??
     Math.max(1, Math.round((featureDim * REFERENCE_BG_DIM) / REFERENCE_FEATURE_DIM));
   if (bgDim >= featureDim) {
-    throw new UserError(
-      `Invalid learn option bgDim: ${bgDim} must be smaller than featureDim (${featureDim}), ` +
-        `so that the foreground part keeps at least one dimension.`,
+    throw invalidOption(
+      "learn option",
+      "bgDim",
+      undefined,
+      (name) =>
+        `${bgDim} must be smaller than ${name("featureDim")} (${featureDim}), ` +
+        `so that the foreground part keeps at least one dimension`,
     );
   }
   const criticPool = options.criticPool ?? options.criticSteps;
   if (criticPool > options.criticSteps) {
-    throw new UserError(
-      `Invalid learn option criticPool: ${criticPool} batches would exceed criticSteps ` +
-        `(${options.criticSteps}); use at most ${options.criticSteps} or raise criticSteps.`,
+    throw invalidOption(
+      "learn option",
+      "criticPool",
+      undefined,
+      (name) =>
+        `${criticPool} batches would exceed ${name("criticSteps")} (${options.criticSteps}); ` +
+        `use at most ${options.criticSteps} or raise ${name("criticSteps")}`,
     );
   }
   if (options.engine === "onnx" && (options.penalty === "mine" || options.penalty === "linear")) {
-    throw new UserError(
-      `Invalid learn option engine: "onnx" trains Wasserstein critics only, not penalty ` +
-        `"${options.penalty}". Use engine "tfjs" with ${options.penalty}, or penalty ` +
-        `"wasserstein" with engine "onnx".`,
+    throw invalidOption(
+      "learn option",
+      "engine",
+      undefined,
+      (name) =>
+        `"onnx" trains Wasserstein critics only, not ${name("penalty")} "${options.penalty}". ` +
+        `Use ${name("engine")} "tfjs" with ${options.penalty}, or ${name("penalty")} ` +
+        `"wasserstein" with ${name("engine")} "onnx"`,
     );
   }
   return { ...options, criticPool, featureDim, bgDim, fgDim: featureDim - bgDim };

@@ -1,7 +1,10 @@
 /** Accuracy broken down by group, where a group is one (class, background) pair. */
 export interface GroupAccuracy {
   accuracy: number;
-  /** Lowest accuracy over the groups that have at least one example. */
+  /**
+   * Lowest accuracy over the groups with at least `minGroupSize` examples (NaN when none has),
+   * so that a group of one or two stray examples does not decide it.
+   */
   worstGroup: number;
   /** The worst group's class and background labels. */
   worst: { fg: number; bg: number };
@@ -11,6 +14,9 @@ export interface GroupAccuracy {
   groups: number[][];
 }
 
+/** Examples a group needs to count for the worst group. */
+export const MIN_GROUP_SIZE = 5;
+
 /** Scores predictions of the foreground class per (class, background) group. */
 export function groupAccuracy(
   predictions: Int32Array,
@@ -18,6 +24,7 @@ export function groupAccuracy(
   bgLabels: Int32Array,
   numFg: number,
   numBg: number,
+  minGroupSize = MIN_GROUP_SIZE,
 ): GroupAccuracy {
   const correct = Array.from({ length: numFg }, () => new Array<number>(numBg).fill(0));
   const total = Array.from({ length: numFg }, () => new Array<number>(numBg).fill(0));
@@ -32,7 +39,7 @@ export function groupAccuracy(
   let worstGroup = Number.POSITIVE_INFINITY;
   groups.forEach((row, fg) =>
     row.forEach((value, bg) => {
-      if (value < worstGroup) {
+      if (total[fg][bg] >= minGroupSize && value < worstGroup) {
         worstGroup = value;
         worst = { fg, bg };
       }

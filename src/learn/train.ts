@@ -3,7 +3,7 @@ import { hashBytes } from "../core/hash.js";
 import { logger } from "../core/log.js";
 import { silentProgress, type ProgressListener } from "../core/progress.js";
 import { initTensorflow } from "./backend.js";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { loadCheckpoint, runOptions, saveCheckpoint } from "./checkpoint.js";
 import { validateLearnData, type LearnData } from "./data.js";
 import { TrainedModel } from "./model.js";
 import { parseLearnOptions, type LearnOptionsInput } from "./options.js";
@@ -46,7 +46,7 @@ export async function trainInvariant(
   if (options.checkpointDir !== undefined) {
     await mkdir(options.checkpointDir, { recursive: true });
     const state = trainer.state(0);
-    first = await loadCheckpoint(options.checkpointDir, runKey, state);
+    first = await loadCheckpoint(options.checkpointDir, runKey, state, options);
     trainer.restoreAverages(state.mineAverages);
     if (first > 0) logger().info({ step: first, dir: options.checkpointDir }, "resuming training");
   }
@@ -58,13 +58,14 @@ export async function trainInvariant(
     const last = trainer.history.at(-1);
     progress({
       stage: "learn",
+      unit: "steps",
       done: step + 1,
       total: options.steps,
       status: last ? `fg ${last.fgLoss.toFixed(3)} bg ${last.bgLoss.toFixed(3)}` : "",
     });
     const due = (step + 1) % options.checkpointEvery === 0 || step + 1 === options.steps;
     if (options.checkpointDir !== undefined && due) {
-      await saveCheckpoint(options.checkpointDir, runKey, trainer.state(step + 1));
+      await saveCheckpoint(options.checkpointDir, runKey, trainer.state(step + 1), options);
     }
   }
 
@@ -86,8 +87,7 @@ export async function trainInvariant(
  * extended with more steps.
  */
 function runFingerprint(data: LearnData, options: object): string {
-  const rest: Record<string, unknown> = { ...options };
-  for (const key of ["steps", "logEvery", "checkpointDir", "checkpointEvery"]) delete rest[key];
+  const rest = runOptions(options);
   const sample = data.inputs.subarray(0, Math.min(data.inputs.length, 4096));
   return hashBytes(
     JSON.stringify(rest) +

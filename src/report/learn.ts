@@ -23,7 +23,11 @@ export function buildLearnReport(results: DemoResults): string {
   ];
   return page({
     title: "d3s demo: invariant foreground and background features",
-    subtitle: `Created ${results.createdAt}; total ${results.timings.total?.toFixed(0) ?? "?"} s.`,
+    subtitle:
+      `Created ${results.createdAt}; total ${results.timings.total?.toFixed(0) ?? "?"} s.` +
+      (results.settings.quick === true
+        ? " Quick run: reduced splits, steps and CNN, a smoke test. The expectations apply to the full run."
+        : ""),
     sections,
   });
 }
@@ -89,7 +93,13 @@ function training(results: DemoResults): Html {
     series: (["criticFg", "criticBg"] as const).map((key) => {
       const values = history.map((entry) => entry[key] ?? Number.NaN);
       return {
-        name: key === "criticFg" ? "I(fg features; bg label)" : "I(bg features; fg label)",
+        name: linear
+          ? key === "criticFg"
+            ? "V(fg features, bg label)"
+            : "V(bg features, fg label)"
+          : key === "criticFg"
+            ? "I(fg features; bg label)"
+            : "I(bg features; fg label)",
         points: (linear ? movingMean(values, 5) : values).map((y, i) => ({ x: history[i].step, y })),
       };
     }),
@@ -168,7 +178,7 @@ function spurious(results: DemoResults): Html {
   const correlation = results.spurious[0]?.correlation ?? Number.NaN;
   return html`${paragraph(
     `Linear heads trained on the correlated split (p = ${correlation}) over frozen features: ERM uses the whole ` +
-      "representation, the invariant head only the foreground features. Worst group: the lowest accuracy over (class, background) pairs.",
+      "representation, the invariant head only the foreground features. Worst group: the lowest accuracy over (class, background) pairs with at least 5 images.",
   )}${table({
     columns: [
       "model",

@@ -57,5 +57,5 @@ test("learn command rejects onnx with mine", () => {
   const args = ["learn", "--data", "/nonexistent", "--out", "/tmp/x", "--engine", "onnx", "--penalty", "mine"];
   const result = spawnSync(process.execPath, ["bin/d3s.js", ...args], { encoding: "utf8" });
   assert.equal(result.status, 2);
-  assert.match(result.stderr, /Invalid learn option engine: "onnx" trains Wasserstein critics only/);
+  assert.match(result.stderr, /Invalid --engine: "onnx" trains Wasserstein critics only, not --penalty "mine"/);
 });

@@ -56,11 +56,13 @@ test("invariant head beats ERM off-correlation", () => {
 });
 
 test("group accuracy finds worst group", () => {
-  // Four examples: class 0 on bg 0 (right, right), class 1 on bg 1 (right, wrong).
+  // Four examples: class 0 on bg 0 (right, right), class 1 on bg 1 (right, wrong). A minimum
+  // group size of 2 lets both groups count.
   const result = groupAccuracy(
     Int32Array.from([0, 0, 1, 0]),
     Int32Array.from([0, 0, 1, 1]),
     Int32Array.from([0, 0, 1, 1]),
+    2,
     2,
     2,
   );
@@ -70,4 +72,19 @@ test("group accuracy finds worst group", () => {
   assert.deepEqual(result.perBackground, [1, 0.5]);
   // Groups without examples are NaN and never the worst group.
   assert.ok(Number.isNaN(result.groups[0][1]));
+});
+
+test("worst group skips small groups", () => {
+  // Class 0 on bg 0: 5 examples, 4 right. Class 1 on bg 1: 1 example, wrong. With the default
+  // minimum of 5 only the first group counts, so the worst group is 4 / 5.
+  const result = groupAccuracy(
+    Int32Array.from([0, 0, 0, 0, 1, 0]),
+    Int32Array.from([0, 0, 0, 0, 0, 1]),
+    Int32Array.from([0, 0, 0, 0, 0, 1]),
+    2,
+    2,
+  );
+  assert.equal(result.worstGroup, 0.8);
+  assert.deepEqual(result.worst, { fg: 0, bg: 0 });
+  assert.equal(result.groups[1][1], 0);
 });

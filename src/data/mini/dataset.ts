@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ProgressListener } from "../../core/progress.js";
 import { silentProgress } from "../../core/progress.js";
 import { Random, itemSeed } from "../../core/rng.js";
-import { UserError } from "../../core/errors.js";
+import { invalidOption, zodOptionError } from "../../core/option-error.js";
 import { BACKGROUNDS } from "../backgrounds.js";
 import type { MetadataEntry } from "../metadata.js";
 import { composeMiniImage } from "./compose.js";
@@ -66,10 +66,7 @@ export interface MiniSplit {
 export function parseMiniSplitOptions(input: MiniSplitOptionsInput): MiniSplitOptions {
   const parsed = miniSplitOptionsSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(
-      `Invalid mini split option ${issue.path.join(".") || "options"}: ${issue.message}.`,
-    );
+    throw zodOptionError("mini split option", miniSplitOptionsSchema, input, parsed.error);
   }
   return parsed.data;
 }
@@ -90,8 +87,11 @@ export async function buildMiniSplit(
   const poolPerClass = pool.labels.length / sources.classNames.length;
   const perClass = options.perClass ?? poolPerClass;
   if (perClass > poolPerClass) {
-    throw new UserError(
-      `Invalid perClass ${perClass}: the ${options.split} pool has ${poolPerClass} items per class.`,
+    throw invalidOption(
+      "mini split option",
+      "perClass",
+      perClass,
+      () => `the ${options.split} pool has ${poolPerClass} items per class`,
     );
   }
   const chosen = pool.labels.map((_, i) => i).filter((i) => i % poolPerClass < perClass);
