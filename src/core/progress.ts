@@ -57,20 +57,22 @@ export function terminalProgress(unit = "items"): ProgressListener & { stop(): v
     }
     if (event.done < lastDone) return;
     lastDone = event.done;
-    const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
-    const rate = event.done / seconds;
+    const seconds = (Date.now() - startedAt) / 1000;
+    // The first event of a stage starts its clock, so a rate needs some time behind it.
+    const rate = seconds >= 1 ? event.done / seconds : Number.NaN;
     const etaText = formatEta(event.total - event.done, rate);
+    const rateText = Number.isNaN(rate) ? "--" : rate.toFixed(2);
     const status = event.status === undefined || event.status === "" ? "" : ` | ${event.status}`;
     if (bar !== undefined) {
       bar.setTotal(event.total);
-      bar.update(event.done, { rate: rate.toFixed(2), etaText, status });
+      bar.update(event.done, { rate: rateText, etaText, status });
       return;
     }
     const finished = event.done >= event.total;
     if (!finished && Date.now() - printedAt < PLAIN_LINE_SECONDS * 1000) return;
     printedAt = Date.now();
     process.stderr.write(
-      `${event.stage} ${event.done}/${event.total} ${eventUnit} | ${rate.toFixed(2)} ` +
+      `${event.stage} ${event.done}/${event.total} ${eventUnit} | ${rateText} ` +
         `${eventUnit}/s | ETA ${etaText}${status}\n`,
     );
   }) as ProgressListener & { stop(): void };
