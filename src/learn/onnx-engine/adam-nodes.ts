@@ -101,7 +101,7 @@ export function adamNodes(
   return { parameter, first, second };
 }
 
-/** The gradient scale s = sqrt(1 - beta2) that saves adamNodes one pass (see there). */
+/** Returns the gradient scale s = sqrt(1 - beta2) that saves adamNodes one pass (see there). */
 export function gradientScaleFor(settings: AdamSettings): number {
   return Math.sqrt(1 - settings.beta2);
 }
