@@ -39,14 +39,23 @@ export interface AdamSlot {
 }
 
 /**
- * Adds one Adam update of `slot.parameter` with gradient `gradient` and returns the names of
- * the new parameter and moments: `outputs` when given (graph outputs), fresh names otherwise.
- * The operations and their order follow tfjs-core's AdamOptimizer.applyGradients:
+ * Adds one Adam update of `slot.parameter` and returns the names of the new parameter and
+ * moments: `outputs` when given (graph outputs), fresh names otherwise. It computes what
+ * tfjs-core's AdamOptimizer.applyGradients does,
  *   m' = beta1 m + (1 - beta1) g,  v' = beta2 v + (1 - beta2) g²,
  *   p' = -lr (m' / c1) / (sqrt(v' / c2) + epsilon) + p,
- * with c1 = 1 - beta1^t and c2 = 1 - beta2^t fed in per step (`corrections`). With beta1 = 0
- * (the default) m' = g and c1 = 1 exactly, so those nodes are left out (each element-wise node
- * is one pass over the parameters) and m' is not an output (see tracksFirstMoment).
+ * with c1 = 1 - beta1^t and c2 = 1 - beta2^t fed in per step (`corrections`), but in fewer
+ * passes over the parameters (each element-wise node is one pass; they cost about as much as
+ * the products). The update is rewritten as
+ *   p' = p + (m' / (sqrt(v') + epsilon sqrt(c2))) · (-lr sqrt(c2) / c1),
+ * so the corrections and the learning rate meet only in scalar nodes. The result differs from
+ * TensorFlow.js's only by rounding. With beta1 = 0 (the default) m' = g and c1 = 1 exactly, so
+ * those nodes are left out and m' is not an output (see tracksFirstMoment).
+ *
+ * `gradientScale` says that `gradient` is already s·g for the true gradient g. With s =
+ * gradientScaleFor(settings) = sqrt(1 - beta2), (1 - beta2) g² is the plain square of the input,
+ * one pass fewer; a graph gets that s for free by scaling a small operand of the product that
+ * makes the gradient.
  */
 export function adamNodes(
   ops: GraphOps,
@@ -55,30 +64,46 @@ export function adamNodes(
   gradient: string,
   corrections: readonly [string, string] = CORRECTION_INPUTS,
   outputs?: AdamSlot,
+  gradientScale = 1,
 ): AdamSlot {
   const { beta1, beta2, epsilon, learningRate } = settings;
   const out = (name: string | undefined): string[] | undefined => (name === undefined ? undefined : [name]);
+  // 1. Moments. `numerator` is m' times `gradientScale` when beta1 = 0, m' itself otherwise.
   let first: string;
-  let corrected1: string;
+  let numerator: string;
+  let numeratorScale: number;
   if (!tracksFirstMoment(settings)) {
     first = gradient;
-    corrected1 = gradient;
+    numerator = gradient;
+    numeratorScale = gradientScale;
   } else {
     const decayed = ops.mul(slot.first, ops.scalar(beta1));
-    first = ops.graph.node("Add", [decayed, ops.mul(gradient, ops.scalar(1 - beta1))], {}, out(outputs?.first));
-    corrected1 = ops.div(first, corrections[0]);
+    const fresh = ops.mul(gradient, ops.scalar((1 - beta1) / gradientScale));
+    first = ops.graph.node("Add", [decayed, fresh], {}, out(outputs?.first));
+    numerator = first;
+    numeratorScale = 1;
   }
-  const second = ops.graph.node(
-    "Add",
-    [ops.mul(slot.second, ops.scalar(beta2)), ops.mul(ops.mul(gradient, gradient), ops.scalar(1 - beta2))],
-    {},
-    out(outputs?.second),
-  );
-  const corrected2 = ops.div(second, corrections[1]);
-  const denominator = ops.add(ops.graph.node("Sqrt", [corrected2]), ops.scalar(epsilon));
-  const step = ops.mul(ops.div(corrected1, denominator), ops.scalar(-learningRate));
+  const square = ops.mul(gradient, gradient);
+  const squareTerm =
+    gradientScale === gradientScaleFor(settings) ? square : ops.mul(square, ops.scalar((1 - beta2) / gradientScale ** 2));
+  const second = ops.graph.node("Add", [ops.mul(slot.second, ops.scalar(beta2)), squareTerm], {}, out(outputs?.second));
+
+  // 2. Scalars: sqrt(c2), epsilon sqrt(c2) and the step's multiplier -lr sqrt(c2) / (c1 s).
+  const root = ops.graph.node("Sqrt", [corrections[1]]);
+  const shift = ops.mul(root, ops.scalar(epsilon));
+  let rate = ops.mul(root, ops.scalar(-learningRate / numeratorScale));
+  if (tracksFirstMoment(settings)) rate = ops.div(rate, corrections[0]);
+
+  // 3. Parameter: four passes.
+  const denominator = ops.add(ops.graph.node("Sqrt", [second]), shift);
+  const step = ops.mul(ops.div(numerator, denominator), rate);
   const parameter = ops.graph.node("Add", [step, slot.parameter], {}, out(outputs?.parameter));
   return { parameter, first, second };
+}
+
+/** Returns the gradient scale s = sqrt(1 - beta2) that saves adamNodes one pass (see there). */
+export function gradientScaleFor(settings: AdamSettings): number {
+  return Math.sqrt(1 - settings.beta2);
 }
 
 /** Returns the `_next` output names of a slot. */

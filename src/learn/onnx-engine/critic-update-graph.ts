@@ -1,5 +1,5 @@
 import { GraphBuilder, type ValueSpec } from "../../onnx/graph.js";
-import { adamNodes, nextSlot, slotValues, type AdamSettings, type AdamSlot } from "./adam-nodes.js";
+import { adamNodes, gradientScaleFor, nextSlot, slotValues, type AdamSettings, type AdamSlot } from "./adam-nodes.js";
 import { criticShapes, slotNames } from "./critic-layout.js";
 import { embedPairs } from "./critic-pairs.js";
 import { GraphOps } from "./graph-ops.js";
@@ -82,25 +82,32 @@ export function buildCriticUpdateGraph(spec: CriticUpdateSpec, steps = 1): Uint8
   });
   const ops = new GraphOps(new GraphBuilder(inputs, outputs));
   let slots: AdamSlot[] = shapes.map((_, i) => slotNames(i));
+  // Gradients come out multiplied by this scale, which saves Adam one pass (see adamNodes).
+  const scale = gradientScaleFor(spec.adam);
   for (let k = 0; k < steps; k++) {
     const names = stepInputs(k);
     const parameters = slots.map((slot) => slot.parameter);
-    const gradients = criticLossGradients(ops, spec, names, parameters, `distance_${k}`);
+    const gradients = criticLossGradients(ops, spec, names, parameters, `distance_${k}`, scale);
     const last = k === steps - 1;
     slots = slots.map((slot, i) =>
-      adamNodes(ops, spec.adam, slot, gradients[i], names.corrections, last ? nextSlot(slotNames(i)) : undefined),
+      adamNodes(ops, spec.adam, slot, gradients[i], names.corrections, last ? nextSlot(slotNames(i)) : undefined, scale),
     );
   }
   return ops.graph.build("criticUpdate").model;
 }
 
-/** Adds the loss's forward and backward passes; returns the gradient of every parameter. */
+/**
+ * Adds the loss's forward and backward passes; returns the gradient of every parameter times
+ * `gradientScale`. The scale enters through the two seeds of the backward passes (the output
+ * gradient and the penalty's factor), so it costs no pass over the parameters.
+ */
 function criticLossGradients(
   ops: GraphOps,
   spec: CriticUpdateSpec,
   names: { features: string; labels: string; shuffledLabels: string; epsilon: string },
   parameters: string[],
   distanceOutput: string,
+  gradientScale: number,
 ): string[] {
   const { batch: n, widths, slope } = spec;
   const depth = widths.length;
@@ -137,9 +144,10 @@ function criticLossGradients(
   );
   ops.output(distance, distanceOutput);
 
-  // 3. Distance term backward: d loss / d T is +1/n on joint rows and -1/n on shuffled rows.
+  // 3. Distance term backward: d loss / d T is +1/n on joint rows and -1/n on shuffled rows,
+  // times the gradient scale.
   const outputGradient = ops.graph.constant(
-    Float32Array.from({ length: 2 * n }, (_, i) => (i < n ? 1 / n : -1 / n)),
+    Float32Array.from({ length: 2 * n }, (_, i) => (i < n ? gradientScale / n : -gradientScale / n)),
     [2 * n, 1],
   );
   const deltas: string[] = new Array(depth);
@@ -167,7 +175,7 @@ function criticLossGradients(
   }
   // The 1e-12 matches wasserstein.ts, which keeps the square root differentiable.
   const norms = ops.graph.node("Sqrt", [ops.add(ops.sum(ops.mul(chain, chain), 1), ops.scalar(1e-12))]);
-  const scale = ops.mul(ops.div(ops.sub(norms, ops.scalar(1)), norms), ops.scalar((2 * spec.penaltyWeight) / n));
+  const scale = ops.mul(ops.div(ops.sub(norms, ops.scalar(1)), norms), ops.scalar((2 * spec.penaltyWeight * gradientScale) / n));
   let chainGradient = ops.mul(chain, scale);
 
   // 5. Penalty backward through the chain, and each weight's two gradient parts in one product.
