@@ -1,37 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import sharp from "sharp";
-import { BACKGROUNDS } from "../../src/data/backgrounds.js";
 import { writeTinyClassifier } from "./tiny-classifier.js";
-
-// Writes a split of 12 solid-colour 16x16 images: class = colour, background = index mod 2.
-async function writeSplit(dir: string): Promise<void> {
-  const folder = join(dir, "train", "mini");
-  await mkdir(folder, { recursive: true });
-  const entries = [];
-  for (let i = 0; i < 12; i++) {
-    const classIdx = i % 3;
-    const background = BACKGROUNDS[i % 2];
-    const colour = { r: classIdx === 0 ? 255 : 0, g: classIdx === 1 ? 255 : 0, b: classIdx === 2 ? 255 : 0 };
-    await sharp({ create: { width: 16, height: 16, channels: 3, background: colour } }).png().toFile(join(folder, `${i}.png`));
-    entries.push({
-      image: `mini/${i}.png`,
-      classIdx,
-      prompt: "",
-      args: {},
-      background: background.phrase,
-      hasInit: false,
-      id: String(i),
-      shift: "mini",
-      backgroundIdx: i % 2,
-    });
-  }
-  await writeFile(join(dir, "train", "metadata.json"), JSON.stringify(entries));
-}
+import { writeColourSplit } from "./colour-split.js";
 
 function d3s(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ["bin/d3s.js", ...args], { encoding: "utf8" });
@@ -41,7 +15,7 @@ function d3s(args: string[]): { status: number | null; stdout: string; stderr: s
 test("learn command trains both backbones", async () => {
   const dir = await mkdtemp(join(tmpdir(), "d3s-learn-cli-"));
   try {
-    await writeSplit(dir);
+    await writeColourSplit(dir);
     const modelPath = join(dir, "tiny.onnx");
     await writeTinyClassifier(modelPath);
     const common = ["--data", dir, "--steps", "6", "--pretrain-steps", "3", "--batch-size", "8", "--feature-dim", "8"];
@@ -77,7 +51,7 @@ test("learn command rejects bad flags", async () => {
 test("learn checkpoint names changed options", async () => {
   const dir = await mkdtemp(join(tmpdir(), "d3s-learn-resume-"));
   try {
-    await writeSplit(dir);
+    await writeColourSplit(dir);
     const out = join(dir, "cnn");
     const common = ["--data", dir, "--out", out, "--steps", "4", "--pretrain-steps", "2"];
     const small = ["--batch-size", "8", "--feature-dim", "8", "--image-size", "8"];

@@ -1,41 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import sharp from "sharp";
-import { BACKGROUNDS } from "../../src/data/backgrounds.js";
 import { writeTinyClassifier } from "./tiny-classifier.js";
-
-// Writes a split of 12 solid-colour 16x16 images: class = colour, background = index mod 2.
-async function writeSplit(dir: string): Promise<void> {
-  const folder = join(dir, "train", "mini");
-  await mkdir(folder, { recursive: true });
-  const entries = [];
-  for (let i = 0; i < 12; i++) {
-    const classIdx = i % 3;
-    const colour = { r: classIdx === 0 ? 255 : 0, g: classIdx === 1 ? 255 : 0, b: classIdx === 2 ? 255 : 0 };
-    await sharp({ create: { width: 16, height: 16, channels: 3, background: colour } }).png().toFile(join(folder, `${i}.png`));
-    entries.push({
-      image: `mini/${i}.png`,
-      classIdx,
-      prompt: "",
-      args: {},
-      background: BACKGROUNDS[i % 2].phrase,
-      hasInit: false,
-      id: String(i),
-      shift: "mini",
-      backgroundIdx: i % 2,
-    });
-  }
-  await writeFile(join(dir, "train", "metadata.json"), JSON.stringify(entries));
-}
+import { writeColourSplit } from "./colour-split.js";
 
 test("learn command trains with onnx engine", async () => {
   const dir = await mkdtemp(join(tmpdir(), "d3s-onnx-cli-"));
   try {
-    await writeSplit(dir);
+    await writeColourSplit(dir);
     const modelPath = join(dir, "tiny.onnx");
     await writeTinyClassifier(modelPath);
     const out = join(dir, "projection");

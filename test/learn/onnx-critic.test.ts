@@ -10,6 +10,7 @@ import { parseLearnOptions } from "../../src/learn/options.js";
 import { PenaltyTerm, drawPairs, type PenaltySettings } from "../../src/learn/penalty.js";
 import { trainInvariant, type HistoryEntry } from "../../src/learn/train.js";
 import { leakyFeatures } from "./synthetic.js";
+import { relativeError } from "./relative-error.js";
 
 const FEATURE_DIM = 40;
 const CLASSES = 5;
@@ -25,21 +26,6 @@ function twinTerms(adamBetas: [number, number]): { tfjs: PenaltyTerm; onnx: Pena
   const make = (engine: "tfjs" | "onnx") =>
     new PenaltyTerm("critic", FEATURE_DIM, CLASSES, settings(engine, adamBetas), new Random("twin"));
   return { tfjs: make("tfjs"), onnx: make("onnx") };
-}
-
-/**
- * Largest |a - b| over the tensor, divided by the largest |b|: a relative error per tensor. A
- * tensor that is all zeros in TF.js (the output bias, whose gradient cancels) must be all zeros.
- */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let difference = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  if (scale > 0) return difference / scale;
-  return difference === 0 ? 0 : Infinity;
 }
 
 /**

@@ -6,22 +6,12 @@ import { injectGradient } from "../../src/learn/onnx-engine/injected-gradient.js
 import { parseLearnOptions, type LearnOptionsInput } from "../../src/learn/options.js";
 import { PenaltyTerm, drawPairs } from "../../src/learn/penalty.js";
 import { trainInvariant, type LearnData } from "../../src/learn/train.js";
+import { relativeError } from "./relative-error.js";
 
 const FEATURE_DIM = 40;
 const CLASSES = 5;
 const BATCH = 16;
 const INPUT_DIM = 12;
-
-/** Largest |a - b| divided by the largest |b|. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let difference = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return difference / scale;
-}
 
 function onnxTerm(): PenaltyTerm {
   const settings = { ...parseLearnOptions({ engine: "onnx" }), kind: "wasserstein" as const };

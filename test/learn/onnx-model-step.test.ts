@@ -4,20 +4,9 @@ import { initTensorflow } from "../../src/learn/backend.js";
 import { parseLearnOptions, type LearnOptionsInput } from "../../src/learn/options.js";
 import { Trainer } from "../../src/learn/trainer.js";
 import { leakyFeatures } from "./synthetic.js";
+import { relativeError } from "./relative-error.js";
 
 const N = 256;
-
-/** Largest |a - b| divided by the largest |b|; an all-zero expected tensor needs all zeros. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let difference = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  if (scale > 0) return difference / scale;
-  return difference === 0 ? 0 : Infinity;
-}
 
 /**
  * Runs step 0 on two trainers built from one seed, one per engine, and compares the network's
