@@ -4,7 +4,8 @@ import { ort } from "../../onnx/session.js";
 import { AdamClock } from "./adam-clock.js";
 import { slotNames } from "./critic-layout.js";
 
-type NamedTensor = { name: string; tensor: tf.Tensor };
+/** A named tensor, as tf.Optimizer.getWeights() returns them. */
+export type NamedTensor = { name: string; tensor: tf.Tensor };
 
 /**
  * Parameters and Adam moments of one network trained in ONNX Runtime, kept in Float32Arrays

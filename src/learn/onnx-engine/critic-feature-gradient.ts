@@ -1,15 +1,9 @@
+import type { CriticGraphShape } from "./critic-layout.js";
 import { embedPairs } from "./critic-pairs.js";
 import type { GraphOps } from "./graph-ops.js";
 
 /** Shapes and names of one critic inside a graph that differentiates its distance estimate. */
-export interface CriticTermSpec {
-  /** Examples per batch (n). */
-  batch: number;
-  featureDim: number;
-  embedding: Float32Array;
-  embeddingDim: number;
-  widths: number[];
-  slope: number;
+export interface CriticTermSpec extends CriticGraphShape {
   /** Graph name of parameter i in critic.parameters order (weight, bias, weight, ...). */
   parameter: (i: number) => string;
 }

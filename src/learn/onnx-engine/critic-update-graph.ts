@@ -1,22 +1,11 @@
 import { GraphBuilder, type ValueSpec } from "../../onnx/graph.js";
 import { adamNodes, gradientScaleFor, nextSlot, slotValues, type AdamSettings, type AdamSlot } from "./adam-nodes.js";
-import { criticShapes, slotNames } from "./critic-layout.js";
+import { criticShapes, slotNames, type CriticGraphShape } from "./critic-layout.js";
 import { embedPairs } from "./critic-pairs.js";
 import { GraphOps } from "./graph-ops.js";
 
 /** Everything that fixes the shapes and constants of one critic-update graph. */
-export interface CriticUpdateSpec {
-  /** Examples per update (n); the graph is built for this batch size only. */
-  batch: number;
-  /** Size of the feature part of a pair. */
-  featureDim: number;
-  /** Label embedding `[numClasses, embeddingDim]`, row-major. */
-  embedding: Float32Array;
-  embeddingDim: number;
-  /** Layer widths of the critic, the last one 1. */
-  widths: number[];
-  /** Negative slope of the LeakyReLU. */
-  slope: number;
+export interface CriticUpdateSpec extends CriticGraphShape {
   /** Weight of the gradient penalty. */
   penaltyWeight: number;
   adam: AdamSettings;

@@ -5,7 +5,7 @@ import type { AdamSettings } from "./adam-nodes.js";
 import { AdamState } from "./adam-state.js";
 import { buildCriticUpdateGraph, stepInputs } from "./critic-update-graph.js";
 import { buildDistanceGradientGraph } from "./distance-gradient-graph.js";
-import { openGraphSession } from "./graph-session.js";
+import { GraphTrainer } from "./graph-trainer.js";
 import type { ExternalTerm } from "./injected-gradient.js";
 
 /** Settings of an OnnxCritic besides the critic and its TensorFlow.js optimizer. */
@@ -29,24 +29,19 @@ export interface CriticBatch {
   epsilon: Float32Array;
 }
 
-type NamedTensor = { name: string; tensor: tf.Tensor };
-
 /**
  * Runs the Wasserstein critic updates of one PenaltyTerm in ONNX Runtime. The parameters and
  * Adam moments live in an AdamState between updates (see there for how they stay in step with
  * the TF.js variables and optimizer). getWeights()/setWeights() let a checkpoint treat this
  * object as the critic's optimizer.
  */
-export class OnnxCritic {
-  readonly state: AdamState;
-  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
-
+export class OnnxCritic extends GraphTrainer {
   constructor(
     readonly critic: MlpCritic,
     optimizer: tf.AdamOptimizer,
     readonly settings: OnnxCriticSettings,
   ) {
-    this.state = new AdamState(critic.parameters, optimizer, [settings.adam.beta1, settings.adam.beta2]);
+    super(new AdamState(critic.parameters, optimizer, [settings.adam.beta1, settings.adam.beta2]), settings.threads);
   }
 
   /** Layer widths of the critic, read from its weight shapes. */
@@ -106,27 +101,6 @@ export class OnnxCritic {
     };
   }
 
-  /** Writes the current parameters into the TensorFlow.js variables of the critic. */
-  pushParameters(): void {
-    this.state.push();
-  }
-
-  /** Returns the optimizer state in tf.AdamOptimizer.getWeights() layout, for checkpoints. */
-  getWeights(): Promise<NamedTensor[]> {
-    return this.state.getWeights();
-  }
-
-  /** Restores optimizer state; the next update reloads parameters and moments from TF.js. */
-  setWeights(weights: NamedTensor[]): Promise<void> {
-    return this.state.setWeights(weights);
-  }
-
-  /** Frees the sessions. */
-  async dispose(): Promise<void> {
-    for (const session of this.sessions.values()) await (await session).release();
-    this.sessions.clear();
-  }
-
   private pairFeeds(features: Float32Array, labels: Int32Array, permutation: Int32Array): Record<string, ort.Tensor> {
     const n = labels.length;
     return {
@@ -138,14 +112,9 @@ export class OnnxCritic {
 
   /** Returns the session of one graph for a batch size and update count, built on first use. */
   private session(kind: "update" | "distance", batch: number, steps = 1): Promise<ort.InferenceSession> {
-    const key = `${kind}:${batch}:${steps}`;
-    let session = this.sessions.get(key);
-    if (session === undefined) {
+    return this.cachedSession(`${kind}:${batch}:${steps}`, () => {
       const spec = { ...this.settings, batch, widths: this.widths };
-      const model = kind === "update" ? buildCriticUpdateGraph(spec, steps) : buildDistanceGradientGraph(spec);
-      session = openGraphSession(model, this.settings.threads);
-      this.sessions.set(key, session);
-    }
-    return session;
+      return kind === "update" ? buildCriticUpdateGraph(spec, steps) : buildDistanceGradientGraph(spec);
+    });
   }
 }

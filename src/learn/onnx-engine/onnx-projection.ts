@@ -3,7 +3,7 @@ import type { InvariantNetwork } from "../network.js";
 import { ort } from "../../onnx/session.js";
 import type { AdamSettings } from "./adam-nodes.js";
 import { AdamState } from "./adam-state.js";
-import { openGraphSession } from "./graph-session.js";
+import { GraphTrainer } from "./graph-trainer.js";
 import {
   BG_CRITIC_PREFIX,
   buildModelStepGraph,
@@ -38,18 +38,13 @@ export interface ModelStepResult {
   bgPredicted: BigInt64Array;
 }
 
-type NamedTensor = { name: string; tensor: tf.Tensor };
-
 /**
  * Trains the projection backbone and both heads in ONNX Runtime: one graph per model step
  * (forward, cross-entropies, the critics' distance gradients, backward, Adam) and one that
  * computes the feature parts for the critics' batches. The network parameters live in an
  * AdamState, which checkpoints also use in place of the network optimizer.
  */
-export class OnnxProjection {
-  readonly state: AdamState;
-  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
-
+export class OnnxProjection extends GraphTrainer {
   constructor(
     readonly network: InvariantNetwork,
     optimizer: tf.AdamOptimizer,
@@ -59,7 +54,8 @@ export class OnnxProjection {
     if (network.spec.backbone !== "projection") {
       throw new Error("OnnxProjection trains the projection backbone only.");
     }
-    this.state = new AdamState(network.parameters, optimizer, [settings.adam.beta1, settings.adam.beta2], NETWORK_PREFIX);
+    const betas: [number, number] = [settings.adam.beta1, settings.adam.beta2];
+    super(new AdamState(network.parameters, optimizer, betas, NETWORK_PREFIX), settings.threads);
   }
 
   /** Returns the foreground `[n, fgDim]` and background `[n, bgDim]` features of `n` inputs. */
@@ -106,27 +102,6 @@ export class OnnxProjection {
     };
   }
 
-  /** Writes the current network parameters into the TF.js variables. */
-  pushParameters(): void {
-    this.state.push();
-  }
-
-  /** Returns the network optimizer state in tf.AdamOptimizer.getWeights() layout. */
-  getWeights(): Promise<NamedTensor[]> {
-    return this.state.getWeights();
-  }
-
-  /** Restores optimizer state; the next step reloads parameters and moments from TF.js. */
-  setWeights(weights: NamedTensor[]): Promise<void> {
-    return this.state.setWeights(weights);
-  }
-
-  /** Frees the sessions. */
-  async dispose(): Promise<void> {
-    for (const session of this.sessions.values()) await (await session).release();
-    this.sessions.clear();
-  }
-
   private get inputDim(): number {
     return this.network.spec.inputShape[0];
   }
@@ -166,13 +141,9 @@ export class OnnxProjection {
   private session(kind: "projection" | "step", batch: number, penalised: boolean): Promise<ort.InferenceSession> {
     // The projection graph has a symbolic batch size, so one session serves every batch.
     const key = kind === "projection" ? kind : `${kind}:${batch}:${penalised}`;
-    let session = this.sessions.get(key);
-    if (session === undefined) {
+    return this.cachedSession(key, () => {
       const spec = this.spec(batch, penalised);
-      const model = kind === "projection" ? buildProjectionGraph(spec) : buildModelStepGraph(spec);
-      session = openGraphSession(model, this.settings.threads);
-      this.sessions.set(key, session);
-    }
-    return session;
+      return kind === "projection" ? buildProjectionGraph(spec) : buildModelStepGraph(spec);
+    });
   }
 }
