@@ -35,8 +35,8 @@ export function invalidOption(
 ): OptionError {
   return new OptionError((name) => {
     const label = name === optionKey ? `${scope} ${key}` : name(key);
-    const shown = value === undefined ? "" : ` ${formatOptionValue(value)}`;
-    return `Invalid ${label}${shown}: ${detail(name)}.`;
+    const valueText = value === undefined ? "" : ` ${formatOptionValue(value)}`;
+    return `Invalid ${label}${valueText}: ${detail(name)}.`;
   });
 }
 

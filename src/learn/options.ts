@@ -31,9 +31,9 @@ export const learnOptionsSchema = z.object({
    */
   cnnPool: z.enum(["max", "average"]).default("max"),
   /**
-   * Mutual-information penalty: `wasserstein` (critic with gradient penalty), `mine` (critic
-   * with the Donsker-Varadhan bound), `linear` (Pillai's trace between features and one-hot
-   * labels, no critic; see linear-dependence.ts) or `none`. Default `wasserstein`.
+   * Mutual-information penalty. `wasserstein` trains a critic with a gradient penalty, and
+   * `mine` a critic with the Donsker-Varadhan bound. `linear` uses Pillai's trace between the
+   * features and one-hot labels, with no critic (linear-dependence.ts). Default `wasserstein`.
    */
   penalty: z.enum(["wasserstein", "mine", "linear", "none"]).default("wasserstein"),
   /** Weight of the two cross-entropy terms (foreground head and background head). Default 1. */
@@ -78,9 +78,10 @@ export const learnOptionsSchema = z.object({
   /** Steps between two history entries. Default 10. */
   logEvery: z.number().int().min(1).default(10),
   /**
-   * Training engine: `tfjs` (TensorFlow.js, one wasm thread) or `onnx` (ONNX Runtime graphs
-   * with hand-built backward passes on every core: the critic updates and model term, and the
-   * whole model step of the projection backbone; not MINE or the linear penalty). Default `tfjs`. See docs/learn.md.
+   * Training engine. `tfjs` runs TensorFlow.js on one wasm thread. `onnx` runs ONNX Runtime
+   * graphs with hand-built backward passes on every core, for the Wasserstein critic updates,
+   * the model term and the projection backbone's model step. It supports neither MINE nor the
+   * linear penalty. Default `tfjs` (docs/learn.md).
    */
   engine: z.enum(["tfjs", "onnx"]).default("tfjs"),
   /** Folder for checkpoints; training resumes from the checkpoint found there. Default none. */

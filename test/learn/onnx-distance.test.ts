@@ -76,6 +76,7 @@ test("cnn backbone trains with onnx engine", async () => {
       }
     }
   }
+
   const data: LearnData = { inputs, inputShape: [8, 8, 3], fgLabels, bgLabels, numFg: 3, numBg: 2 };
   const options: LearnOptionsInput = {
     backbone: "cnn",
@@ -87,6 +88,7 @@ test("cnn backbone trains with onnx engine", async () => {
     batchSize: 16,
     logEvery: 1,
   };
+
   const onnx = await trainInvariant(data, { ...options, engine: "onnx" });
   const tfjs = await trainInvariant(data, { ...options, engine: "tfjs" });
   // Step 3 is the first with the penalty: its model update is the first to use the injected
@@ -96,6 +98,7 @@ test("cnn backbone trains with onnx engine", async () => {
     assert.ok(Math.abs((a.criticFg as number) - (b.criticFg as number)) <= 1e-4, `step ${a.step} critic`);
     assert.ok(Math.abs(a.fgLoss - b.fgLoss) <= 1e-4, `step ${a.step} fg loss ${a.fgLoss} vs ${b.fgLoss}`);
   }
+
   onnx.dispose();
   tfjs.dispose();
 });

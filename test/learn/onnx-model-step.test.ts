@@ -27,10 +27,13 @@ async function compareFirstStep(pretrainSteps: number): Promise<void> {
     learningRate: 1e-2,
     adamBetas: [0.5, 0.9],
   };
+
   const tfjs = new Trainer(data, N, parseLearnOptions({ ...base, engine: "tfjs" }));
   const onnx = new Trainer(data, N, parseLearnOptions({ ...base, engine: "onnx" }));
   await tfjs.step(0, Date.now());
   await onnx.step(0, Date.now());
+
+  // The Adam moments, which hold the first step's gradients.
   const expected = await tfjs.state(1).optimizers.network.getWeights();
   const actual = await onnx.state(1).optimizers.network.getWeights();
   assert.equal(actual.length, expected.length);
@@ -38,11 +41,13 @@ async function compareFirstStep(pretrainSteps: number): Promise<void> {
     const error = relativeError(actual[i].tensor.dataSync(), expected[i].tensor.dataSync());
     assert.ok(error <= 1e-5, `Adam slot ${expected[i].name} differs by ${error}`);
   }
+
   const onnxParameters = onnx.network.parameters.list();
   tfjs.network.parameters.list().forEach((variable, i) => {
     const error = relativeError(onnxParameters[i].dataSync(), variable.dataSync());
     assert.ok(error <= 1e-5, `parameter ${variable.name} differs by ${error} after the update`);
   });
+
   const [a, b] = [onnx.history[0], tfjs.history[0]];
   assert.ok(Math.abs(a.fgLoss - b.fgLoss) <= 1e-5, `fg loss ${a.fgLoss} vs ${b.fgLoss}`);
   assert.ok(Math.abs(a.bgLoss - b.bgLoss) <= 1e-5, `bg loss ${a.bgLoss} vs ${b.bgLoss}`);

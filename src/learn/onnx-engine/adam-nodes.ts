@@ -52,7 +52,7 @@ export interface AdamSlot {
  * TensorFlow.js's only by rounding. With beta1 = 0 (the default) m' = g and c1 = 1 exactly, so
  * those nodes are left out and m' is not an output (see tracksFirstMoment).
  *
- * `gradientScale` says that `gradient` is already s·g for the true gradient g. With s =
+ * `gradientScale` means that `gradient` is already s·g for the true gradient g. With s =
  * gradientScaleFor(settings) = sqrt(1 - beta2), (1 - beta2) g² is the plain square of the input,
  * one pass fewer; a graph gets that s for free by scaling a small operand of the product that
  * makes the gradient.

@@ -50,6 +50,8 @@ export function stepInputs(k: number): {
 export function buildCriticUpdateGraph(spec: CriticUpdateSpec, steps = 1): Uint8Array {
   const { batch: n, featureDim, embeddingDim, widths } = spec;
   const shapes = criticShapes(featureDim + embeddingDim, widths);
+
+  // 1. Inputs and outputs: each update's batch, then every parameter and its moments.
   const inputs: ValueSpec[] = [];
   const outputs: ValueSpec[] = [];
   for (let k = 0; k < steps; k++) {
@@ -69,6 +71,8 @@ export function buildCriticUpdateGraph(spec: CriticUpdateSpec, steps = 1): Uint8
       outputs.push({ name: `${name}_next`, type: "float", shape });
     }
   });
+
+  // 2. The updates, each reading the parameters the one before it wrote.
   const ops = new GraphOps(new GraphBuilder(inputs, outputs));
   let slots: AdamSlot[] = shapes.map((_, i) => slotNames(i));
   // Gradients come out multiplied by this scale, which saves Adam one pass (see adamNodes).
@@ -82,6 +86,7 @@ export function buildCriticUpdateGraph(spec: CriticUpdateSpec, steps = 1): Uint8
       adamNodes(ops, spec.adam, slot, gradients[i], names.corrections, last ? nextSlot(slotNames(i)) : undefined, scale),
     );
   }
+
   return ops.graph.build("criticUpdate").model;
 }
 
